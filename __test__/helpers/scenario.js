@@ -1,0 +1,79 @@
+'use strict';
+// Runs inside a subprocess: loads the implementation named on the command line (node's own
+// child_process or ours), runs one scenario function against it and prints its trace as JSON.
+// See differential.js for the parent side.
+const util = require('node:util');
+
+const impl = process.argv[2];
+const cp = require(impl === 'node' ? 'node:child_process' : impl);
+const events = [];
+
+// The fields of an Error that a user can observe; the constructor and realm checks included.
+function errorShape(e) {
+  if (!(e instanceof Object)) return { notAnObject: util.inspect(e) };
+  const shape = {
+    isError: e instanceof Error,
+    ctor: e.constructor && e.constructor.name,
+    name: e.name,
+    message: e.message,
+    ownKeys: Object.keys(e).sort(),
+    toString: String(e),
+    stackHead: typeof e.stack === 'string' ? e.stack.split('\n')[0] : typeof e.stack,
+  };
+  for (const k of ['code', 'errno', 'syscall', 'path', 'spawnargs', 'killed', 'signal', 'cmd', 'stdout', 'stderr', 'status']) {
+    if (k in e) shape[k] = Buffer.isBuffer(e[k]) ? { buffer: e[k].toString('latin1') } : e[k];
+  }
+  if (e.cause !== undefined) shape.cause = e.cause instanceof Error ? errorShape(e.cause) : util.inspect(e.cause);
+  return shape;
+}
+
+const h = {
+  cp,
+  impl,
+  record: (...e) => events.push(e),
+  errorShape,
+  // Runs fn, recording what it throws (synchronously) or 'ok'.
+  throws(label, fn) {
+    try {
+      const v = fn();
+      events.push([label, 'ok']);
+      return v;
+    } catch (e) {
+      events.push([label, 'threw', errorShape(e)]);
+    }
+  },
+  // Records a child's lifecycle events in order. Stream data is concatenated per stream and
+  // recorded when the stream ends, so that the (racy) interleaving of data and 'exit' does not
+  // count, while the order spawn → exit → close does.
+  watch(child, label = 'child') {
+    const out = {};
+    child.on('spawn', () => events.push([label, 'spawn']));
+    child.on('error', (e) => events.push([label, 'error', errorShape(e)]));
+    child.on('exit', (code, signal) => events.push([label, 'exit', code, signal]));
+    child.on('close', (code, signal) => {
+      for (const [k, v] of Object.entries(out)) events.push([label, k, v]);
+      events.push([label, 'close', code, signal]);
+    });
+    child.stdio.forEach((s, i) => {
+      if (s && s.readable) {
+        out[`fd${i}`] = '';
+        s.on('data', (d) => (out[`fd${i}`] += d));
+      }
+    });
+    return new Promise((resolve) => child.on('close', resolve));
+  },
+  done(extra) {
+    process.stdout.write(JSON.stringify({ events, extra }));
+  },
+};
+
+const fnSource = process.env.SCENARIO_FN;
+// eslint-disable-next-line no-new-func
+const fn = new Function('h', `return (${fnSource})(h)`);
+Promise.resolve(fn(h)).then(
+  (extra) => h.done(extra),
+  (e) => {
+    events.push(['scenario threw', errorShape(e)]);
+    h.done();
+  },
+);

@@ -1,0 +1,21 @@
+'use strict';
+// spawn(): lifecycle, events and errors compared with node:child_process.
+const { test } = require('node:test');
+const { differential } = require('./helpers/differential');
+
+test('exit code, stdout, stderr, event order', () => {
+  differential(async (h) => {
+    const c = h.cp.spawn('sh', ['-c', 'echo out; echo err >&2; exit 3']);
+    h.record('pid is number', typeof c.pid);
+    await h.watch(c);
+    h.record('fields', c.exitCode, c.signalCode, c.killed, c.spawnfile, c.spawnargs);
+  });
+});
+
+test('missing program: async ENOENT with Node error fields', () => {
+  differential(async (h) => {
+    const c = h.cp.spawn('no-such-program-cprs', ['a', 'b']);
+    h.record('pid', c.pid, 'streams', !!c.stdin, !!c.stdout, !!c.stderr);
+    await h.watch(c);
+  });
+});

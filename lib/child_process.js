@@ -1,0 +1,188 @@
+'use strict';
+// The public surface, mirroring Node's lib/child_process.js: argument normalisation and the
+// functions users call. The machinery lives in lib/internal/.
+const { ChildProcess } = require('./internal/child_process');
+const { codes: { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE }, AbortError } = require('./internal/errors');
+const {
+  isInt32,
+  validateAbortSignal,
+  validateArgumentNullCheck,
+  validateArgumentsNullCheck,
+  validateBoolean,
+  validateObject,
+  validateString,
+  validateTimeout,
+  sanitizeKillSignal,
+  getValidatedPath,
+} = require('./internal/validators');
+
+const kEmptyObject = Object.freeze({ __proto__: null });
+
+function copyProcessEnvToEnv(env, name, optionEnv) {
+  if (process.env[name] && (!optionEnv || !Object.prototype.hasOwnProperty.call(optionEnv, name))) {
+    env[name] = process.env[name];
+  }
+}
+
+function normalizeSpawnArguments(file, args, options) {
+  validateString(file, 'file');
+  validateArgumentNullCheck(file, 'file');
+
+  if (file.length === 0) throw new ERR_INVALID_ARG_VALUE('file', file, 'cannot be empty');
+
+  if (Array.isArray(args)) {
+    args = args.slice();
+  } else if (args == null) {
+    args = [];
+  } else if (typeof args !== 'object') {
+    throw new ERR_INVALID_ARG_TYPE('args', 'object', args);
+  } else {
+    options = args;
+    args = [];
+  }
+
+  validateArgumentsNullCheck(args, 'args');
+
+  if (options === undefined) options = kEmptyObject;
+  else validateObject(options, 'options');
+
+  options = { __proto__: null, ...options };
+  let cwd = options.cwd;
+
+  if (cwd != null) cwd = getValidatedPath(cwd, 'options.cwd');
+
+  if (options.detached != null) validateBoolean(options.detached, 'options.detached');
+
+  if (options.uid != null && !isInt32(options.uid)) {
+    throw new ERR_INVALID_ARG_TYPE('options.uid', 'int32', options.uid);
+  }
+  if (options.gid != null && !isInt32(options.gid)) {
+    throw new ERR_INVALID_ARG_TYPE('options.gid', 'int32', options.gid);
+  }
+
+  if (options.shell != null && typeof options.shell !== 'boolean' && typeof options.shell !== 'string') {
+    throw new ERR_INVALID_ARG_TYPE('options.shell', ['boolean', 'string'], options.shell);
+  }
+
+  if (options.argv0 != null) {
+    validateString(options.argv0, 'options.argv0');
+    validateArgumentNullCheck(options.argv0, 'options.argv0');
+  }
+
+  if (options.windowsHide != null) validateBoolean(options.windowsHide, 'options.windowsHide');
+
+  const { windowsVerbatimArguments } = options;
+  if (windowsVerbatimArguments != null) {
+    validateBoolean(windowsVerbatimArguments, 'options.windowsVerbatimArguments');
+  }
+
+  if (options.shell) {
+    validateArgumentNullCheck(options.shell, 'options.shell');
+    const command = [file, ...args].join(' ');
+    file = typeof options.shell === 'string' ? options.shell : '/bin/sh';
+    args = ['-c', command];
+  }
+
+  if (typeof options.argv0 === 'string') args.unshift(options.argv0);
+  else args.unshift(file);
+
+  const env = options.env || process.env;
+  const envPairs = [];
+
+  // process.env.NODE_V8_COVERAGE always propagates, so that coverage can be collected from
+  // programs spawned with a whitelisted environment.
+  copyProcessEnvToEnv(env, 'NODE_V8_COVERAGE', options.env);
+
+  // Prototype values are intentionally included.
+  for (const key in env) {
+    const value = env[key];
+    if (value !== undefined) {
+      validateArgumentNullCheck(key, `options.env['${key}']`);
+      validateArgumentNullCheck(value, `options.env['${key}']`);
+      envPairs.push(`${key}=${value}`);
+    }
+  }
+
+  return {
+    // Make a shallow copy so we don't clobber the user's options object.
+    __proto__: null,
+    ...options,
+    args,
+    cwd,
+    detached: !!options.detached,
+    envPairs,
+    file,
+    windowsHide: !!options.windowsHide,
+    windowsVerbatimArguments: !!windowsVerbatimArguments,
+  };
+}
+
+function abortChildProcess(child, killSignal, reason) {
+  if (!child) return;
+  try {
+    if (child.kill(killSignal)) child.emit('error', new AbortError(undefined, { cause: reason }));
+  } catch (err) {
+    child.emit('error', err);
+  }
+}
+
+/**
+ * Spawns a new process using the given `file`.
+ * @param {string} file
+ * @param {string[]} [args]
+ * @param {object} [options]
+ * @returns {ChildProcess}
+ */
+function spawn(file, args, options) {
+  options = normalizeSpawnArguments(file, args, options);
+  validateTimeout(options.timeout);
+  validateAbortSignal(options.signal, 'options.signal');
+  const killSignal = sanitizeKillSignal(options.killSignal);
+  const child = new ChildProcess();
+
+  child.spawn(options);
+
+  if (options.timeout > 0) {
+    let timeoutId = setTimeout(() => {
+      if (timeoutId) {
+        try {
+          child.kill(killSignal);
+        } catch (err) {
+          child.emit('error', err);
+        }
+        timeoutId = null;
+      }
+    }, options.timeout);
+
+    child.once('exit', () => {
+      if (timeoutId) {
+        clearTimeout(timeoutId);
+        timeoutId = null;
+      }
+    });
+  }
+
+  if (options.signal) {
+    const signal = options.signal;
+    if (signal.aborted) {
+      process.nextTick(onAbortListener);
+    } else {
+      signal.addEventListener('abort', onAbortListener, { once: true });
+      child.once('exit', () => signal.removeEventListener('abort', onAbortListener));
+    }
+
+    function onAbortListener() {
+      abortChildProcess(child, killSignal, options.signal.reason);
+    }
+  }
+
+  return child;
+}
+
+module.exports = {
+  ChildProcess,
+  spawn,
+  // Internal, shared with lib/internal/*: not part of Node's public surface.
+  _normalizeSpawnArguments: normalizeSpawnArguments,
+  _abortChildProcess: abortChildProcess,
+};
