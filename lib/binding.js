@@ -3,6 +3,7 @@
 // (napi-rs layout, npm/<triple>). Hand-written instead of napi-rs's generated loader because that
 // one falls back to require('child_process').execSync('ldd --version'), which with the register
 // hook would reach this very module.
+const fs = require('node:fs');
 const path = require('node:path');
 
 const { binaryName } = require('../package.json').napi;
@@ -10,10 +11,15 @@ const { binaryName } = require('../package.json').napi;
 function candidates() {
   if (process.env.NAPI_RS_NATIVE_LIBRARY_PATH) return [process.env.NAPI_RS_NATIVE_LIBRARY_PATH];
   const { platform, arch } = process;
-  const header = platform === 'linux' ? process.report?.getReport?.().header : undefined;
-  const abi = platform !== 'linux' ? '' : header?.glibcVersionRuntime ? '-gnu' : '-musl';
-  const triple = `${platform}-${arch}${abi}`;
-  return [path.join(__dirname, '..', `${binaryName}.${triple}.node`), `${binaryName}-${triple}`];
+  const abis = platform === 'linux' ? ['-gnu', '-musl'] : [''];
+  // A binary built from source sits in the package root; a stat is cheap, so look there first.
+  const local = abis.map((abi) => path.join(__dirname, '..', `${binaryName}.${platform}-${arch}${abi}.node`));
+  const built = local.filter((file) => fs.existsSync(file));
+  if (built.length > 0) return built;
+  // Otherwise a prebuilt platform package. Only now pay for asking which libc we run on.
+  let abi = abis[0];
+  if (platform === 'linux' && !process.report?.getReport?.().header?.glibcVersionRuntime) abi = '-musl';
+  return [`${binaryName}-${platform}-${arch}${abi}`];
 }
 
 function load() {
