@@ -2,6 +2,7 @@
 // The public surface, mirroring Node's lib/child_process.js: argument normalisation and the
 // functions users call. The machinery lives in lib/internal/.
 const { ChildProcess } = require('./internal/child_process');
+const { normalizeExtraOptions, kForceKillAfterDelay } = require('./internal/extras');
 const { codes: { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE }, AbortError } = require('./internal/errors');
 const {
   isInt32,
@@ -138,7 +139,10 @@ function spawn(file, args, options) {
   validateTimeout(options.timeout);
   validateAbortSignal(options.signal, 'options.signal');
   const killSignal = sanitizeKillSignal(options.killSignal);
+  const extras = normalizeExtraOptions(options);
+  options.parentDeathSignal = extras.parentDeathSignal;
   const child = new ChildProcess();
+  child[kForceKillAfterDelay] = extras.forceKillAfterDelay;
 
   child.spawn(options);
 

@@ -322,6 +322,7 @@ ChildProcess.prototype.kill = function kill(sig) {
     if (err === 0) {
       // Success.
       this.killed = true;
+      maybeScheduleForceKill(this, signal);
       return true;
     }
     if (err === UV_ESRCH) {
@@ -338,6 +339,21 @@ ChildProcess.prototype.kill = function kill(sig) {
   // Kill didn't succeed.
   return false;
 };
+
+// The `forceKillAfterDelay` extra (lib/internal/extras.js): after a delivered catchable signal,
+// SIGKILL if the child is still alive after the delay.
+const kForceKillAfterDelay = Symbol('kForceKillAfterDelay');
+
+function maybeScheduleForceKill(child, signal) {
+  const delay = child[kForceKillAfterDelay];
+  if (delay === undefined || signal === 0 || signal === signals.SIGKILL || child._handle === null) return;
+  const timer = setTimeout(() => {
+    if (child._handle !== null) child._handle.kill(signals.SIGKILL);
+  }, delay);
+  // The child itself keeps the loop alive while it runs; the timer must not outlive it.
+  timer.unref();
+  child.once('exit', () => clearTimeout(timer));
+}
 
 ChildProcess.prototype[SymbolDispose] = function() {
   if (!this.killed) this.kill();
@@ -443,5 +459,6 @@ module.exports = {
   getValidStdio,
   stdioStringToArray,
   kResourceUsage,
-  signals,
+  kForceKillAfterDelay,
+  maybeScheduleForceKill,
 };

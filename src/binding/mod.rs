@@ -206,3 +206,13 @@ pub fn kill_group(pid: i32, signal: i32) -> i32 {
     Err(e) => e.to_uv(),
   }
 }
+
+/// Signals our child `pid` and all of its descendants (see `tree::kill_tree`).
+/// Returns 0 or a negative errno.
+#[napi]
+pub fn kill_tree(pid: i32, signal: i32) -> i32 {
+  match crate::tree::kill_tree(pid, signal) {
+    Ok(()) => 0,
+    Err(e) => e.to_uv(),
+  }
+}
