@@ -131,7 +131,12 @@ mod tests {
     };
     let root = spawn(&plan).result.unwrap();
     let (tx, rx) = mpsc::channel();
-    reaper::watch(root, Box::new(move |e| drop(tx.send(e))));
+    reaper::watch(
+      root,
+      Box::new(move |e| {
+        let _ = tx.send(e);
+      }),
+    );
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut tree = descendants(root);
     while tree.len() < 2 && Instant::now() < deadline {
