@@ -1,0 +1,64 @@
+'use strict';
+// The public surface, key for key against node:child_process, through every entry point:
+// require('..'), require('child-process-rs') (the exports map) and the ESM entry.
+const assert = require('node:assert/strict');
+const { test } = require('node:test');
+const util = require('node:util');
+const node = require('node:child_process');
+const ours = require('..');
+const { PENDING_FROM_OTHER_BRANCHES } = require('./helpers/pending');
+
+// Public names we add on top of Node's. Empty today; an extra must be listed (and documented in
+// the README) on purpose.
+const EXTRAS = [];
+
+const isPublic = (k) => !k.startsWith('_');
+const nodeKeys = Object.keys(node).filter(isPublic).sort();
+
+test('PENDING_FROM_OTHER_BRANCHES lists exactly the Node functions we still lack', () => {
+  for (const name of PENDING_FROM_OTHER_BRANCHES) {
+    assert.ok(nodeKeys.includes(name), `${name} is not a node:child_process export`);
+    assert.equal(typeof ours[name], 'undefined',
+      `${name} has landed: remove it from PENDING_FROM_OTHER_BRANCHES in __test__/helpers/pending.js`);
+  }
+});
+
+test('every node:child_process export exists with the same type, name, arity and promisify form', () => {
+  for (const key of nodeKeys) {
+    if (PENDING_FROM_OTHER_BRANCHES.includes(key)) continue;
+    assert.equal(typeof ours[key], typeof node[key], key);
+    assert.equal(ours[key].name, node[key].name, `${key}.name`);
+    assert.equal(ours[key].length, node[key].length, `${key}.length`);
+    assert.equal(typeof ours[key][util.promisify.custom], typeof node[key][util.promisify.custom],
+      `${key}[util.promisify.custom]`);
+  }
+});
+
+test('no public export beyond Node\'s, except the listed extras', () => {
+  const extra = Object.keys(ours).filter(isPublic).filter((k) => !nodeKeys.includes(k));
+  assert.deepEqual(extra.sort(), [...EXTRAS].sort());
+});
+
+test('require through the package name and the exports map', () => {
+  assert.equal(require('child-process-rs'), ours);
+  assert.equal(require('child-process-rs/package.json').name, 'child-process-rs');
+  assert.equal(typeof require('child-process-rs/register').unregister, 'function');
+  assert.throws(() => require('child-process-rs/lib/binding'), { code: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
+});
+
+test('ESM entry: default export is the CommonJS module, named exports match Node\'s ESM namespace', async () => {
+  const ns = await import('child-process-rs');
+  const nodeNs = await import('node:child_process');
+  assert.equal(ns.default, ours);
+  const keys = (n) => Object.keys(n).filter((k) => k !== 'default' && isPublic(k)).sort();
+  assert.deepEqual(keys(ns), keys(nodeNs));
+  for (const key of keys(ns)) assert.equal(ns[key], ours[key], key);
+});
+
+test('ESM static import of the default and named exports', () => {
+  const { node: run } = require('./helpers/run');
+  const src = `import cp, { spawn, ChildProcess } from 'child-process-rs';
+    const c = spawn('sh', ['-c', 'exit 7']);
+    c.on('close', (code) => console.log(JSON.stringify([cp.spawn === spawn, c instanceof ChildProcess, code])));`;
+  assert.equal(run(['--input-type=module', '-e', src]).trim(), '[true,true,7]');
+});
