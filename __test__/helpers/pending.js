@@ -9,23 +9,28 @@
 const PENDING_FROM_OTHER_BRANCHES = ['exec', 'execFile', 'execFileSync', 'execSync', 'fork', 'spawnSync'];
 
 const assert = require('node:assert/strict');
-const { test } = require('node:test');
 const cp = require('../..');
 
 function missing(names) {
   return names.filter((name) => typeof cp[name] !== 'function');
 }
 
-// `test(name, fn)` when every function in `needs` exists; otherwise a test that proves they are
-// still missing and still listed as pending, so nothing is silently skipped.
-function gatedTest(name, needs, fn) {
+// `testFn(name, fn)` when every function in `needs` exists; otherwise a test that proves they are
+// still missing and still listed as pending, so nothing is silently skipped. `testFn` is
+// node:test's `test` or jest's global `test`.
+function gated(testFn, name, needs, fn) {
   const absent = missing(needs);
-  if (absent.length === 0) return test(name, fn);
-  return test(`${name} [gated: waiting for ${absent.join(', ')}]`, () => {
+  if (absent.length === 0) return testFn(name, fn);
+  return testFn(`${name} [gated: waiting for ${absent.join(', ')}]`, () => {
     for (const n of absent) {
       assert.ok(PENDING_FROM_OTHER_BRANCHES.includes(n), `${n} is missing but not in PENDING_FROM_OTHER_BRANCHES`);
     }
   });
 }
 
-module.exports = { PENDING_FROM_OTHER_BRANCHES, missing, gatedTest };
+// node:test flavour; required lazily so that jest files can use `gated` without node:test.
+function gatedTest(name, needs, fn) {
+  return gated(require('node:test').test, name, needs, fn);
+}
+
+module.exports = { PENDING_FROM_OTHER_BRANCHES, missing, gated, gatedTest };
