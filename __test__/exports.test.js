@@ -8,9 +8,11 @@ const node = require('node:child_process');
 const ours = require('..');
 const { PENDING_FROM_OTHER_BRANCHES } = require('./helpers/pending');
 
-// Public names we add on top of Node's. Empty today; an extra must be listed (and documented in
-// the README) on purpose.
+// Public names we add on top of Node's: on the module, and on ChildProcess.prototype. Empty
+// today; an extra must be listed here on purpose, and be typed in index.d.ts and documented in
+// the README's "Extras" (checked below).
 const EXTRAS = [];
+const CHILD_PROCESS_EXTRAS = [];
 
 const isPublic = (k) => !k.startsWith('_');
 const nodeKeys = Object.keys(node).filter(isPublic).sort();
@@ -61,4 +63,29 @@ test('ESM static import of the default and named exports', () => {
     const c = spawn('sh', ['-c', 'exit 7']);
     c.on('close', (code) => console.log(JSON.stringify([cp.spawn === spawn, c instanceof ChildProcess, code])));`;
   assert.equal(run(['--input-type=module', '-e', src]).trim(), '[true,true,7]');
+});
+
+test('ChildProcess.prototype has Node\'s members plus the listed extras', () => {
+  const names = (proto) => Reflect.ownKeys(proto).map(String);
+  const nodeNames = names(node.ChildProcess.prototype);
+  assert.deepEqual(nodeNames.filter((k) => !names(ours.ChildProcess.prototype).includes(k)), []);
+  const extra = names(ours.ChildProcess.prototype).filter((k) => !nodeNames.includes(k) && !k.startsWith('_'));
+  assert.deepEqual(extra.sort(), [...CHILD_PROCESS_EXTRAS].sort());
+});
+
+test('every extra is typed in index.d.ts and documented in the README', () => {
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const dts = fs.readFileSync(path.join(__dirname, '..', 'index.d.ts'), 'utf8');
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const extrasSection = readme.slice(readme.indexOf('## Extras'), readme.indexOf('\n## ', readme.indexOf('## Extras') + 1));
+  assert.ok(extrasSection.length > 20, 'README has an Extras section');
+  for (const name of [...EXTRAS, ...CHILD_PROCESS_EXTRAS]) {
+    assert.match(dts, new RegExp(`\\b${name}\\b`), `${name} is not declared in index.d.ts`);
+    assert.ok(extrasSection.includes(name), `${name} is not documented in the README's Extras`);
+  }
+  for (const name of ['register', 'unregister', 'isRegistered', 'originals']) {
+    assert.equal(typeof require('../register')[name], 'function');
+    assert.ok(extrasSection.includes(`${name}()`), `register's ${name}() is not documented`);
+  }
 });

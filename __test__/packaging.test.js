@@ -94,7 +94,7 @@ test('clean room: npm pack, install the tarball into an empty project, build fro
     const files = packed.files.map((f) => f.path).sort();
     // Everything cargo compiles is in the tarball (so the source build there is the one here).
     const tracked = run('git', ['ls-files', 'src', 'build.rs', 'Cargo.toml', 'Cargo.lock'], { cwd: ROOT }).stdout.trim().split('\n');
-    for (const f of [...tracked, 'index.js', 'index.mjs', 'index.d.ts', 'register.js', 'scripts/build.js', 'lib/binding.js', 'LICENSE', 'README.md']) {
+    for (const f of [...tracked, 'index.js', 'index.mjs', 'index.d.ts', 'register.js', 'register.d.ts', 'scripts/build.js', 'lib/binding.js', 'LICENSE', 'README.md']) {
       assert.ok(files.includes(f), `${f} missing from the tarball`);
     }
     for (const f of files) assert.doesNotMatch(f, /^(__test__|npm|target|node_modules|bench)\/|\.node$/, `${f} should not be packed`);

@@ -36,6 +36,13 @@ function project() {
     esModuleInterop: true,
     skipLibCheck: false,
   };
+  fs.writeFileSync(path.join(dir, 'register.ts'), `import { register, unregister, isRegistered, originals } from 'child-process-rs/register';
+    import 'child-process-rs/register';
+    export const routed: string[] = register();
+    export const state: boolean = unregister() && isRegistered();
+    export const nodeSpawn: typeof import('node:child_process').spawn = originals().spawn;
+    // @ts-expect-error register() takes no argument
+    register(1);\n`);
   fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions }, null, 2));
   return { dir, compilerOptions };
 }
@@ -80,12 +87,13 @@ test('index.d.ts declares the same names, with the same types, as @types/node\'s
     fs.writeFileSync(path.join(dir, 'equivalence.ts'), lines.join('\n') + '\n');
     const tsc = run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', dir], { timeout: 120000 });
     assert.equal(tsc.status, 0, `tsc failed:\n${tsc.stdout}${tsc.stderr}`);
-    // The compile really covered all five files.
+    // The compile really covered every file, with our declarations.
     const list = run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', dir, '--listFilesOnly'], { timeout: 60000 });
-    for (const f of ['usage-node.ts', 'usage-ours.ts', 'usage-node.mts', 'usage-ours.mts', 'equivalence.ts']) {
+    for (const f of ['usage-node.ts', 'usage-ours.ts', 'usage-node.mts', 'usage-ours.mts', 'equivalence.ts', 'register.ts']) {
       assert.ok(list.stdout.includes(path.join(dir, f)), f);
     }
     assert.ok(list.stdout.includes(path.join(ROOT, 'index.d.ts')), 'index.d.ts was not used');
+    assert.ok(list.stdout.includes(path.join(ROOT, 'register.d.ts')), 'register.d.ts was not used');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -2,19 +2,8 @@
 // with MODULE replaced by 'node:child_process' and by 'child-process-rs': both must type-check,
 // and every @ts-expect-error must be an error under both.
 import cp, {
-  ChildProcess,
-  ChildProcessByStdio,
-  ChildProcessWithoutNullStreams,
-  ExecException,
-  ExecFileException,
-  SpawnSyncReturns,
-  exec,
-  execFile,
-  execFileSync,
-  execSync,
-  fork,
-  spawn,
-  spawnSync,
+  ChildProcess, ChildProcessByStdio, ChildProcessWithoutNullStreams, ExecException, ExecFileException, SpawnSyncReturns,
+  exec, execFile, execFileSync, execSync, fork, spawn, spawnSync,
 } from 'MODULE';
 import type { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
