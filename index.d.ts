@@ -4,8 +4,9 @@
 // that code typed against 'node:child_process' type-checks unchanged against 'child-process-rs'.
 // __test__/types.test.js compiles one usage file against both and compares their declarations.
 //
-// The package adds no public names of its own (see EXTRAS in __test__/exports.test.js); when it
-// does, they are declared at the end of this file.
+// Beyond @types/node, marked "child-process-rs extra" below: the spawn options killOnParentExit and
+// forceKillAfterDelay, and ChildProcess#killTree(), #resourceUsage() and #exited (README,
+// "Extras"). The module itself exports no name that Node lacks.
 import { NonSharedBuffer } from "node:buffer";
 import { Abortable, EventEmitter } from "node:events";
 import * as dgram from "node:dgram";
@@ -248,6 +249,37 @@ export class ChildProcess extends EventEmitter {
      * @since v20.5.0
      */
     [Symbol.dispose](): void;
+    /**
+     * child-process-rs extra: sends `signal` to the child and to all of its descendants (found
+     * through /proc, including those in their own session or process group). Returns `true` if
+     * the child was signalled, `false` if it has already exited.
+     * @default 'SIGTERM'
+     */
+    killTree(signal?: NodeJS.Signals | number): boolean;
+    /**
+     * child-process-rs extra: the resource usage of the exited child, from `wait4(2)`, with the
+     * field names and units of `process.resourceUsage()` (CPU times in microseconds, maxRSS in
+     * KiB). `undefined` until the child has exited.
+     */
+    resourceUsage():
+        | Pick<
+            NodeJS.ResourceUsage,
+            | "userCPUTime"
+            | "systemCPUTime"
+            | "maxRSS"
+            | "minorPageFault"
+            | "majorPageFault"
+            | "fsRead"
+            | "fsWrite"
+            | "voluntaryContextSwitches"
+            | "involuntaryContextSwitches"
+        >
+        | undefined;
+    /**
+     * child-process-rs extra: settles with the child's exit. Rejects only when the child could
+     * not be spawned (with the `'error'` event's error).
+     */
+    readonly exited: Promise<{ exitCode: number | null; signalCode: NodeJS.Signals | null }>;
     /**
      * When an IPC channel has been established between the parent and child (
      * i.e. when using {@link fork}), the `subprocess.send()` method can
@@ -612,6 +644,18 @@ export interface CommonSpawnOptions extends CommonOptions, MessagingOptions, Abo
 }
 export interface SpawnOptions extends CommonSpawnOptions {
     detached?: boolean | undefined;
+    /**
+     * child-process-rs extra: the child gets SIGKILL when this process dies, however it dies
+     * (`PR_SET_PDEATHSIG`).
+     * @default false
+     */
+    killOnParentExit?: boolean | undefined;
+    /**
+     * child-process-rs extra: after `kill()` or `killTree()` delivered a catchable signal, send
+     * SIGKILL if the child is still running after this many milliseconds.
+     * @default false
+     */
+    forceKillAfterDelay?: number | false | undefined;
 }
 export interface SpawnOptionsWithoutStdio extends SpawnOptions {
     stdio?: StdioPipeNamed | StdioPipe[] | undefined;

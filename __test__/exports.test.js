@@ -6,21 +6,24 @@ const { test } = require('node:test');
 const util = require('node:util');
 const node = require('node:child_process');
 const ours = require('..');
-const { PENDING_FROM_OTHER_BRANCHES } = require('./helpers/pending');
+const { PENDING_FROM_OTHER_BRANCHES, missing } = require('./helpers/pending');
 
-// Public names we add on top of Node's: on the module, and on ChildProcess.prototype. Empty
-// today; an extra must be listed here on purpose, and be typed in index.d.ts and documented in
-// the README's "Extras" (checked below).
+// Public names we add on top of Node's: on the module (none), and on ChildProcess.prototype. An
+// extra must be listed here on purpose, and be typed in index.d.ts and documented in the README's
+// "Extras" (checked below). Those still on their way are in PENDING_FROM_OTHER_BRANCHES.
 const EXTRAS = [];
-const CHILD_PROCESS_EXTRAS = [];
+const CHILD_PROCESS_EXTRAS = ['killTree', 'resourceUsage', 'exited'];
+const SPAWN_OPTION_EXTRAS = ['killOnParentExit', 'forceKillAfterDelay'];
 
 const isPublic = (k) => !k.startsWith('_');
 const nodeKeys = Object.keys(node).filter(isPublic).sort();
 
-test('PENDING_FROM_OTHER_BRANCHES lists exactly the Node functions we still lack', () => {
+test('PENDING_FROM_OTHER_BRANCHES lists only Node functions and our extras that are still missing', () => {
   for (const name of PENDING_FROM_OTHER_BRANCHES) {
-    assert.ok(nodeKeys.includes(name), `${name} is not a node:child_process export`);
-    assert.equal(typeof ours[name], 'undefined',
+    const member = name.startsWith('ChildProcess#') ? name.slice(13) : null;
+    if (member) assert.ok(CHILD_PROCESS_EXTRAS.includes(member), `${name} is not a listed extra`);
+    else assert.ok(nodeKeys.includes(name), `${name} is not a node:child_process export`);
+    assert.deepEqual(missing([name]), [name],
       `${name} has landed: remove it from PENDING_FROM_OTHER_BRANCHES in __test__/helpers/pending.js`);
   }
 });
@@ -70,7 +73,8 @@ test('ChildProcess.prototype has Node\'s members plus the listed extras', () => 
   const nodeNames = names(node.ChildProcess.prototype);
   assert.deepEqual(nodeNames.filter((k) => !names(ours.ChildProcess.prototype).includes(k)), []);
   const extra = names(ours.ChildProcess.prototype).filter((k) => !nodeNames.includes(k) && !k.startsWith('_'));
-  assert.deepEqual(extra.sort(), [...CHILD_PROCESS_EXTRAS].sort());
+  const landed = CHILD_PROCESS_EXTRAS.filter((k) => missing([`ChildProcess#${k}`]).length === 0);
+  assert.deepEqual(extra.sort(), landed.sort());
 });
 
 test('every extra is typed in index.d.ts and documented in the README', () => {
@@ -80,7 +84,7 @@ test('every extra is typed in index.d.ts and documented in the README', () => {
   const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
   const extrasSection = readme.slice(readme.indexOf('## Extras'), readme.indexOf('\n## ', readme.indexOf('## Extras') + 1));
   assert.ok(extrasSection.length > 20, 'README has an Extras section');
-  for (const name of [...EXTRAS, ...CHILD_PROCESS_EXTRAS]) {
+  for (const name of [...EXTRAS, ...CHILD_PROCESS_EXTRAS, ...SPAWN_OPTION_EXTRAS]) {
     assert.match(dts, new RegExp(`\\b${name}\\b`), `${name} is not declared in index.d.ts`);
     assert.ok(extrasSection.includes(name), `${name} is not documented in the README's Extras`);
   }

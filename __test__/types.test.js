@@ -12,6 +12,11 @@ const { tempDir } = require('./helpers/copy-package');
 
 const HERE = path.join(__dirname, 'types');
 
+// Declarations that differ from @types/node because our ChildProcess has extras (killTree,
+// resourceUsage, exited): ours must be usable wherever Node's is expected (checked for every name),
+// and for these, and only these, Node's is not assignable to ours.
+const RICHER = ['spawn', 'exec', 'execFile', 'fork', 'ChildProcess', 'ChildProcessWithoutNullStreams', 'ChildProcessByStdio', 'PromiseWithChild'];
+
 // A temp project whose node_modules links to this package and to the repo's @types.
 function project() {
   const dir = tempDir('types');
@@ -43,6 +48,19 @@ function project() {
     export const nodeSpawn: typeof import('node:child_process').spawn = originals().spawn;
     // @ts-expect-error register() takes no argument
     register(1);\n`);
+  fs.writeFileSync(path.join(dir, 'extras.ts'), `import { spawn } from 'child-process-rs';
+    import { spawn as nodeSpawn } from 'node:child_process';
+    export async function extras(): Promise<void> {
+      const c = spawn('sleep', ['1'], { killOnParentExit: true, forceKillAfterDelay: 100 });
+      const signalled: boolean = c.killTree('SIGTERM');
+      const { exitCode, signalCode } = await c.exited;
+      const rss: number | undefined = c.resourceUsage()?.maxRSS;
+      void [signalled, exitCode, signalCode, rss];
+      // @ts-expect-error forceKillAfterDelay is a number or false
+      spawn('true', { forceKillAfterDelay: true });
+      // @ts-expect-error Node's ChildProcess has no killTree
+      nodeSpawn('true').killTree();
+    }\n`);
   fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions }, null, 2));
   return { dir, compilerOptions };
 }
@@ -77,11 +95,16 @@ test('index.d.ts declares the same names, with the same types, as @types/node\'s
     const lines = [fs.readFileSync(path.join(HERE, 'equivalence.ts.in'), 'utf8')];
     for (const [name, k] of node) {
       assert.deepEqual(ours.get(name), k, name);
-      if (k.value) lines.push(`export const value_${name}: Same<typeof node.${name}, typeof ours.${name}> = true;`);
+      const richer = RICHER.includes(name);
+      const check = (kind, n, o) => {
+        lines.push(`export const ${kind}_${name}_usable_as_node: Extends<${o}, ${n}> = true;`);
+        lines.push(`export const ${kind}_${name}_node_usable_as_ours: Extends<${n}, ${o}> = ${!richer};`);
+      };
+      if (k.value) check('value', `typeof node.${name}`, `typeof ours.${name}`);
       if (k.type) {
         // null satisfies every constraint of child_process's generic types.
         const args = k.arity ? `<${Array(k.arity).fill('null').join(', ')}>` : '';
-        lines.push(`export const type_${name}: Same<node.${name}${args}, ours.${name}${args}> = true;`);
+        check('type', `node.${name}${args}`, `ours.${name}${args}`);
       }
     }
     fs.writeFileSync(path.join(dir, 'equivalence.ts'), lines.join('\n') + '\n');
@@ -89,7 +112,7 @@ test('index.d.ts declares the same names, with the same types, as @types/node\'s
     assert.equal(tsc.status, 0, `tsc failed:\n${tsc.stdout}${tsc.stderr}`);
     // The compile really covered every file, with our declarations.
     const list = run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', dir, '--listFilesOnly'], { timeout: 60000 });
-    for (const f of ['usage-node.ts', 'usage-ours.ts', 'usage-node.mts', 'usage-ours.mts', 'equivalence.ts', 'register.ts']) {
+    for (const f of ['usage-node.ts', 'usage-ours.ts', 'usage-node.mts', 'usage-ours.mts', 'equivalence.ts', 'register.ts', 'extras.ts']) {
       assert.ok(list.stdout.includes(path.join(dir, f)), f);
     }
     assert.ok(list.stdout.includes(path.join(ROOT, 'index.d.ts')), 'index.d.ts was not used');
