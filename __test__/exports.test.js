@@ -4,7 +4,9 @@
 const assert = require('node:assert/strict');
 const { test } = require('node:test');
 const util = require('node:util');
-const node = require('node:child_process');
+// A copy: if anything in this process loaded the register hook, the builtin's own object would
+// hold our functions and every comparison below would pass vacuously.
+const node = { ...require('node:child_process') };
 const ours = require('..');
 const { PENDING_FROM_OTHER_BRANCHES, missing } = require('./helpers/pending');
 
@@ -17,6 +19,11 @@ const SPAWN_OPTION_EXTRAS = ['killOnParentExit', 'forceKillAfterDelay'];
 
 const isPublic = (k) => !k.startsWith('_');
 const nodeKeys = Object.keys(node).filter(isPublic).sort();
+
+test('the register hook is not active in this test process', () => {
+  assert.equal(require('node:child_process')[Symbol.for('child-process-rs.register')], undefined);
+  assert.notEqual(node.spawn, ours.spawn);
+});
 
 test('PENDING_FROM_OTHER_BRANCHES lists only Node functions and our extras that are still missing', () => {
   for (const name of PENDING_FROM_OTHER_BRANCHES) {
@@ -47,7 +54,8 @@ test('no public export beyond Node\'s, except the listed extras', () => {
 test('require through the package name and the exports map', () => {
   assert.equal(require('child-process-rs'), ours);
   assert.equal(require('child-process-rs/package.json').name, 'child-process-rs');
-  assert.equal(typeof require('child-process-rs/register').unregister, 'function');
+  // Resolve only: loading the hook would route node:child_process to us in this process.
+  assert.equal(require.resolve('child-process-rs/register'), require('node:path').join(__dirname, '..', 'register.js'));
   assert.throws(() => require('child-process-rs/lib/binding'), { code: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
 });
 
@@ -89,7 +97,7 @@ test('every extra is typed in index.d.ts and documented in the README', () => {
     assert.ok(extrasSection.includes(name), `${name} is not documented in the README's Extras`);
   }
   for (const name of ['register', 'unregister', 'isRegistered', 'originals']) {
-    assert.equal(typeof require('../register')[name], 'function');
+    assert.match(fs.readFileSync(path.join(__dirname, '..', 'register.js'), 'utf8'), new RegExp(`^function ${name}\\(`, 'm'));
     assert.ok(extrasSection.includes(`${name}()`), `register's ${name}() is not documented`);
   }
 });
