@@ -35,7 +35,7 @@ test('the README has runnable examples and keeps the two developer commands', ()
   // __test__/register.test.js), and the "Build and test" commands that CI (.ci/run) runs.
   assert.deepEqual(shells.map((c) => c.split('\n').map((l) => l.replace(/\s+#.*$/, '')).join('\n')), [
     'npm install child-process-rs',
-    'node -r child-process-rs/register app.js\nNODE_OPTIONS=--require=child-process-rs/register npm test',
+    'node -r child-process-rs/register app.js\nnode --import child-process-rs/register app.mjs\nNODE_OPTIONS=--require=child-process-rs/register npm test',
     'npm install\nnpm test',
   ]);
   assert.match(README, /## Build and test\n\n```sh\nnpm install .*\nnpm test .*\n```/);

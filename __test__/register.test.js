@@ -35,6 +35,27 @@ test('NODE_OPTIONS=--require=child-process-rs/register, CommonJS and static ESM 
   });
 });
 
+test('node --import child-process-rs/register app.mjs', () => {
+  assert.deepEqual(nodeJSON(['--import', 'child-process-rs/register', STATIC]), {
+    before: { named: true, default: true, bare: true }, after: null, code: 5, childIsOurs: true,
+  });
+});
+
+test('worker threads of a process started with -r child-process-rs/register are routed too', () => {
+  const src = `
+    const { Worker } = require('node:worker_threads');
+    const w = new Worker(${JSON.stringify(`
+      const cp = require('child_process');
+      const c = cp.spawn('sh', ['-c', 'exit 8']);
+      c.on('close', (code) => require('node:worker_threads').parentPort.postMessage({
+        hook: cp[Symbol.for('child-process-rs.register')] !== undefined,
+        ours: c instanceof require('child-process-rs').ChildProcess,
+        code,
+      }));`)}, { eval: true });
+    w.on('message', (m) => { console.log(JSON.stringify(m)); w.terminate(); });`;
+  assert.deepEqual(nodeJSON(['-r', 'child-process-rs/register', '-e', src]), { hook: true, ours: true, code: 8 });
+});
+
 test('unregister() restores Node\'s functions, in CommonJS and in live ESM bindings', () => {
   const out = nodeJSON(['-r', 'child-process-rs/register', STATIC, '--unregister']);
   assert.deepEqual(out, {
