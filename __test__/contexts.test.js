@@ -5,7 +5,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { test } = require('node:test');
-const { nodeJSON, ROOT } = require('./helpers/run');
+const { nodeJSON, run, ROOT } = require('./helpers/run');
 const { projectWithCopy } = require('./helpers/copy-package');
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'workers.js');
@@ -27,5 +27,24 @@ test('module loaded twice, a second copy on disk and node:child_process: no lost
     assert.deepEqual(nodeJSON([FIXTURE, 'copies', ROOT, copy]), { distinct: true, ok: true, leftover: [] });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('exiting while unref()ed children exit (main thread and a worker) never crashes', () => {
+  // The reaper thread may be delivering exits while Node tears the env down (the class of
+  // nodejs/node#55706): the process must still exit cleanly, every time.
+  const src = `
+    const cp = require(process.argv[1]);
+    const spawnSome = (cp) => { for (let i = 0; i < 10; i++) {
+      const c = cp.spawn('sh', ['-c', 'sleep 0.00' + (i % 3)]);
+      c.unref(); for (const s of c.stdio) s?.unref?.();
+    } };
+    spawnSome(cp);
+    const { Worker } = require('node:worker_threads');
+    new Worker('const cp = require(' + JSON.stringify(process.argv[1]) + '); (' + spawnSome + ')(cp);', { eval: true });
+    setTimeout(() => {}, Math.floor(Math.random() * 15));`;
+  for (let i = 0; i < 15; i++) {
+    const r = run(process.execPath, ['-e', src, ROOT], { timeout: 10000 });
+    assert.deepEqual([r.status, r.signal, r.stderr], [0, null, ''], `round ${i}`);
   }
 });
