@@ -4,9 +4,12 @@
 // (or in a project that installs the tarball) builds it. A prebuilt binary that already loads is
 // kept unless --force is given.
 //
-// This file must never require('child_process') by name: with child-process-rs/register loaded
-// that would be ourselves. It uses node:child_process explicitly, which is never redirected.
-const { spawnSync } = require('node:child_process');
+// This file must never spawn through child-process-rs itself: with child-process-rs/register
+// loaded (say NODE_OPTIONS=--require=child-process-rs/register during `npm rebuild`), both
+// 'child_process' and 'node:child_process' are ours, and we would run the addon we are replacing.
+// register.js keeps Node's own functions on the builtin object under a global symbol; use those.
+const nodeChildProcess = require('node:child_process');
+const { spawnSync } = nodeChildProcess[Symbol.for('child-process-rs.register')]?.originals ?? nodeChildProcess;
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -16,16 +19,18 @@ const triple = `${process.platform}-${process.arch}-gnu`;
 const dest = path.join(root, `${binaryName}.${triple}.node`);
 const force = process.argv.includes('--force');
 
-function loads(file) {
+// True when lib/binding.js finds a binary that loads: the one built here, or a prebuilt platform
+// package (npm/<triple>, installed as an optional dependency). Then there is nothing to build.
+function bindingLoads() {
   try {
-    require(file);
+    require('../lib/binding');
     return true;
   } catch {
     return false;
   }
 }
 
-if (!force && fs.existsSync(dest) && loads(dest) && !process.env.CHILD_PROCESS_RS_REBUILD) {
+if (!force && !process.env.CHILD_PROCESS_RS_REBUILD && bindingLoads()) {
   process.exit(0);
 }
 
@@ -43,4 +48,9 @@ if (r.error || r.status !== 0) {
   process.exit(r.status || 1);
 }
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(root, 'target');
-fs.copyFileSync(path.join(targetDir, 'release', 'libchild_process_rs.so'), dest);
+// Copy, then rename over the destination: never write into a .node file in place. Another process
+// (a running test, an app) may have it mapped, and truncating a mapped library kills that process
+// with SIGBUS; rename leaves its mapping on the old inode.
+const tmp = `${dest}.${process.pid}.tmp`;
+fs.copyFileSync(path.join(targetDir, 'release', 'libchild_process_rs.so'), tmp);
+fs.renameSync(tmp, dest);

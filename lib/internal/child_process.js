@@ -41,6 +41,15 @@ function getEngine() {
   return engine;
 }
 
+// With no live child left, release the engine (and its threadsafe function): an idle one would
+// show up as an open handle in jest --detectOpenHandles. The next spawn makes a new one.
+function maybeCloseEngine() {
+  if (engine !== undefined && handles.size === 0) {
+    engine.close();
+    engine = undefined;
+  }
+}
+
 function onEngineExit(pid, exitCode, signal, usage) {
   const handle = handles.get(pid);
   if (handle === undefined) return;
@@ -49,6 +58,7 @@ function onEngineExit(pid, exitCode, signal, usage) {
   handle.pid = 0;
   handle[kResourceUsage] = usage;
   const signalCode = signal == null ? null : getSignalsToNamesMapping()[signal] ?? `SIG${signal}`;
+  maybeCloseEngine();
   handle.onexit(exitCode ?? 0, signalCode);
 }
 
@@ -94,6 +104,8 @@ class Process {
       this.pid = result.pid;
       handles.set(this.pid, this);
       this.ref();
+    } else {
+      maybeCloseEngine();
     }
     return result.err;
   }

@@ -73,10 +73,18 @@ fn exit_args(exit: Exit) -> ExitArgs {
 }
 
 /// One per loaded copy of the JS module (and so per Node env: main thread, each worker, each jest
-/// registry). It spawns children and reports their exits to the callback it was made with.
+/// registry) while that copy has live children. It spawns children and reports their exits to the
+/// callback it was made with.
+///
+/// JS `close()`s it when its last child is gone, which releases the threadsafe function. Even
+/// weak and unref'd, a live tsfn is an async resource without `hasRef()`, so tools that look
+/// for leaks (jest --detectOpenHandles, why-is-node-running) list it forever; Node's own process
+/// handles are destroyed when their child exits, and so is ours now.
 #[napi]
 pub struct Engine {
-  on_exit: Arc<ExitTsfn>,
+  /// None once closed. The reaper's callbacks hold their own clones, so closing while a child
+  /// runs would only delay the release; JS closes only when none runs.
+  on_exit: Option<Arc<ExitTsfn>>,
 }
 
 fn c_string(s: String) -> std::result::Result<CString, Errno> {
@@ -129,13 +137,26 @@ impl Engine {
       .weak::<true>()
       .build_callback(|ctx| Ok(exit_args(ctx.value)))?;
     Ok(Engine {
-      on_exit: Arc::new(tsfn),
+      on_exit: Some(Arc::new(tsfn)),
     })
+  }
+
+  /// Releases the exit callback. The engine cannot spawn afterwards (JS makes a new one).
+  #[napi]
+  pub fn close(&mut self) {
+    self.on_exit = None;
   }
 
   /// Spawns a child. Never throws for an OS error: `err` carries it.
   #[napi]
   pub fn spawn(&self, options: SpawnOptions) -> SpawnResult {
+    let Some(on_exit) = &self.on_exit else {
+      return SpawnResult {
+        err: Errno(libc::EBADF).to_uv(),
+        pid: 0,
+        stdio: Vec::new(),
+      };
+    };
     let plan = match plan_from(options) {
       Ok(plan) => plan,
       Err(e) => {
@@ -154,7 +175,7 @@ impl Engine {
       .collect();
     match outcome.result {
       Ok(pid) => {
-        let on_exit = Arc::clone(&self.on_exit);
+        let on_exit = Arc::clone(on_exit);
         reaper::watch(
           pid,
           Box::new(move |exit| {
@@ -176,16 +197,21 @@ impl Engine {
   /// Keeps the event loop alive until `unref()`. JS calls this while it has ref'd live children.
   #[napi(js_name = "ref")]
   pub fn keep_alive(&self, env: Env) -> Result<()> {
-    // SAFETY: called on the JS thread of the env that owns the tsfn, which is alive.
-    check_status!(unsafe { napi::sys::napi_ref_threadsafe_function(env.raw(), self.on_exit.raw()) })
+    let Some(on_exit) = &self.on_exit else {
+      return Ok(());
+    };
+    // SAFETY: called on the JS thread of the env that owns the tsfn, which is alive, and the tsfn
+    // is not released while we hold it.
+    check_status!(unsafe { napi::sys::napi_ref_threadsafe_function(env.raw(), on_exit.raw()) })
   }
 
   #[napi]
   pub fn unref(&self, env: Env) -> Result<()> {
+    let Some(on_exit) = &self.on_exit else {
+      return Ok(());
+    };
     // SAFETY: as in keep_alive.
-    check_status!(unsafe {
-      napi::sys::napi_unref_threadsafe_function(env.raw(), self.on_exit.raw())
-    })
+    check_status!(unsafe { napi::sys::napi_unref_threadsafe_function(env.raw(), on_exit.raw()) })
   }
 }
 
