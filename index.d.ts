@@ -5,7 +5,7 @@
 // __test__/types.test.js compiles one usage file against both and compares their declarations.
 //
 // Beyond @types/node, marked "child-process-rs extra" below: the spawn options killOnParentExit and
-// forceKillAfterDelay, and ChildProcess#killTree(), #resourceUsage() and #exited (README,
+// killEscalationDelay, and ChildProcess#killTree(), #resourceUsage() and #exited (README,
 // "Extras"). The module itself exports no name that Node lacks.
 import { NonSharedBuffer } from "node:buffer";
 import { Abortable, EventEmitter } from "node:events";
@@ -655,7 +655,7 @@ export interface SpawnOptions extends CommonSpawnOptions {
      * SIGKILL if the child is still running after this many milliseconds.
      * @default false
      */
-    forceKillAfterDelay?: number | false | undefined;
+    killEscalationDelay?: number | false | undefined;
 }
 export interface SpawnOptionsWithoutStdio extends SpawnOptions {
     stdio?: StdioPipeNamed | StdioPipe[] | undefined;

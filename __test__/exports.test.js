@@ -15,7 +15,7 @@ const { PENDING_FROM_OTHER_BRANCHES, missing } = require('./helpers/pending');
 // "Extras" (checked below). Those still on their way are in PENDING_FROM_OTHER_BRANCHES.
 const EXTRAS = [];
 const CHILD_PROCESS_EXTRAS = ['killTree', 'resourceUsage', 'exited'];
-const SPAWN_OPTION_EXTRAS = ['killOnParentExit', 'forceKillAfterDelay'];
+const SPAWN_OPTION_EXTRAS = ['killOnParentExit', 'killEscalationDelay'];
 
 const isPublic = (k) => !k.startsWith('_');
 const nodeKeys = Object.keys(node).filter(isPublic).sort();

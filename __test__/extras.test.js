@@ -52,15 +52,15 @@ test('kill() alone leaves the grandchildren running (the reason killTree exists)
   process.kill(pids[0], 'SIGKILL');
 });
 
-test('forceKillAfterDelay escalates to SIGKILL when the signal is ignored', async () => {
+test('killEscalationDelay escalates to SIGKILL when the signal is ignored', async () => {
   const script = 'trap "" TERM; echo ready; while :; do sleep 0.05; done';
-  const { child } = await startPrinting(script, 1, { forceKillAfterDelay: 100 });
+  const { child } = await startPrinting(script, 1, { killEscalationDelay: 100 });
   assert.equal(child.kill('SIGTERM'), true);
   const [code, signal] = await new Promise((r) => child.on('exit', (...a) => r(a)));
   assert.deepEqual([code, signal], [null, 'SIGKILL']);
 });
 
-test('without forceKillAfterDelay an ignored SIGTERM is just ignored, as in Node', async () => {
+test('without killEscalationDelay an ignored SIGTERM is just ignored, as in Node', async () => {
   const script = 'trap "" TERM; echo ready; while :; do sleep 0.05; done';
   const { child } = await startPrinting(script, 1);
   child.kill('SIGTERM');
@@ -110,8 +110,8 @@ test('exited resolves with the exit and rejects on a spawn error', async () => {
 });
 
 test('extra options are validated with Node-style errors', () => {
-  assert.throws(() => cp.spawn('true', { forceKillAfterDelay: 'x' }), { code: 'ERR_INVALID_ARG_TYPE', name: 'TypeError' });
-  assert.throws(() => cp.spawn('true', { forceKillAfterDelay: -1 }), { code: 'ERR_OUT_OF_RANGE', name: 'RangeError' });
+  assert.throws(() => cp.spawn('true', { killEscalationDelay: 'x' }), { code: 'ERR_INVALID_ARG_TYPE', name: 'TypeError' });
+  assert.throws(() => cp.spawn('true', { killEscalationDelay: -1 }), { code: 'ERR_OUT_OF_RANGE', name: 'RangeError' });
   assert.throws(() => cp.spawn('true', { killOnParentExit: 1 }), { code: 'ERR_INVALID_ARG_TYPE' });
   assert.throws(() => cp.spawn('true').killTree('SIGNOPE'), { code: 'ERR_UNKNOWN_SIGNAL' });
 });

@@ -51,13 +51,13 @@ function project() {
   fs.writeFileSync(path.join(dir, 'extras.ts'), `import { spawn } from 'child-process-rs';
     import { spawn as nodeSpawn } from 'node:child_process';
     export async function extras(): Promise<void> {
-      const c = spawn('sleep', ['1'], { killOnParentExit: true, forceKillAfterDelay: 100 });
+      const c = spawn('sleep', ['1'], { killOnParentExit: true, killEscalationDelay: 100 });
       const signalled: boolean = c.killTree('SIGTERM');
       const { exitCode, signalCode } = await c.exited;
       const rss: number | undefined = c.resourceUsage()?.maxRSS;
       void [signalled, exitCode, signalCode, rss];
-      // @ts-expect-error forceKillAfterDelay is a number or false
-      spawn('true', { forceKillAfterDelay: true });
+      // @ts-expect-error killEscalationDelay is a number or false
+      spawn('true', { killEscalationDelay: true });
       // @ts-expect-error Node's ChildProcess has no killTree
       nodeSpawn('true').killTree();
     }\n`);

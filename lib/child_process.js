@@ -2,7 +2,7 @@
 // The public surface, mirroring Node's lib/child_process.js: argument normalisation and the
 // functions users call. The machinery lives in lib/internal/.
 const { ChildProcess } = require('./internal/child_process');
-const { normalizeExtraOptions, kForceKillAfterDelay } = require('./internal/extras');
+const { normalizeExtraOptions, kKillEscalationDelay } = require('./internal/extras');
 const { codes: { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE }, AbortError } = require('./internal/errors');
 const {
   isInt32,
@@ -142,7 +142,7 @@ function spawn(file, args, options) {
   const extras = normalizeExtraOptions(options);
   options.parentDeathSignal = extras.parentDeathSignal;
   const child = new ChildProcess();
-  child[kForceKillAfterDelay] = extras.forceKillAfterDelay;
+  child[kKillEscalationDelay] = extras.killEscalationDelay;
 
   child.spawn(options);
 

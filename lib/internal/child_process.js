@@ -352,12 +352,12 @@ ChildProcess.prototype.kill = function kill(sig) {
   return false;
 };
 
-// The `forceKillAfterDelay` extra (lib/internal/extras.js): after a delivered catchable signal,
+// The `killEscalationDelay` extra (lib/internal/extras.js): after a delivered catchable signal,
 // SIGKILL if the child is still alive after the delay.
-const kForceKillAfterDelay = Symbol('kForceKillAfterDelay');
+const kKillEscalationDelay = Symbol('kKillEscalationDelay');
 
 function maybeScheduleForceKill(child, signal) {
-  const delay = child[kForceKillAfterDelay];
+  const delay = child[kKillEscalationDelay];
   if (delay === undefined || signal === 0 || signal === signals.SIGKILL || child._handle === null) return;
   const timer = setTimeout(() => {
     if (child._handle !== null) child._handle.kill(signals.SIGKILL);
@@ -471,6 +471,6 @@ module.exports = {
   getValidStdio,
   stdioStringToArray,
   kResourceUsage,
-  kForceKillAfterDelay,
+  kKillEscalationDelay,
   maybeScheduleForceKill,
 };

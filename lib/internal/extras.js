@@ -3,7 +3,7 @@
 // Node's), and every default is Node's behaviour: nothing changes unless asked for.
 //
 //   spawn options   killOnParentExit: true     the child gets SIGKILL when this process dies
-//                   forceKillAfterDelay: ms    after a successful kill() with a catchable signal,
+//                   killEscalationDelay: ms    after a successful kill() with a catchable signal,
 //                                              SIGKILL if the child is still alive after ms
 //   methods         child.killTree([signal])   signal the child and all of its descendants
 //                   child.resourceUsage()      rusage of the exited child (undefined before exit)
@@ -11,7 +11,7 @@
 const { constants: { signals, errno: errnoConstants } } = require('node:os');
 
 const binding = require('../binding');
-const { ChildProcess, kResourceUsage, kForceKillAfterDelay, maybeScheduleForceKill } = require('./child_process');
+const { ChildProcess, kResourceUsage, kKillEscalationDelay, maybeScheduleForceKill } = require('./child_process');
 const { ErrnoException, codes: { ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE } } = require('./errors');
 const { convertToValidSignal, validateBoolean } = require('./validators');
 
@@ -21,18 +21,18 @@ const kExited = Symbol('kExited');
 // Validates the extra spawn options and turns them into what the native spawn takes.
 function normalizeExtraOptions(options) {
   if (options.killOnParentExit != null) validateBoolean(options.killOnParentExit, 'options.killOnParentExit');
-  const delay = options.forceKillAfterDelay;
+  const delay = options.killEscalationDelay;
   if (delay != null && delay !== false) {
     if (typeof delay !== 'number') {
-      throw new ERR_INVALID_ARG_TYPE('options.forceKillAfterDelay', ['number', 'boolean'], delay);
+      throw new ERR_INVALID_ARG_TYPE('options.killEscalationDelay', ['number', 'boolean'], delay);
     }
     if (!Number.isInteger(delay) || delay < 0) {
-      throw new ERR_OUT_OF_RANGE('options.forceKillAfterDelay', 'a non-negative integer', delay);
+      throw new ERR_OUT_OF_RANGE('options.killEscalationDelay', 'a non-negative integer', delay);
     }
   }
   return {
     parentDeathSignal: options.killOnParentExit ? signals.SIGKILL : undefined,
-    forceKillAfterDelay: typeof delay === 'number' ? delay : undefined,
+    killEscalationDelay: typeof delay === 'number' ? delay : undefined,
   };
 }
 
@@ -85,4 +85,4 @@ Object.defineProperty(ChildProcess.prototype, 'exited', {
   },
 });
 
-module.exports = { normalizeExtraOptions, maybeScheduleForceKill, kForceKillAfterDelay };
+module.exports = { normalizeExtraOptions, maybeScheduleForceKill, kKillEscalationDelay };
