@@ -7,5 +7,6 @@ pub mod errors;
 pub mod reaper;
 pub mod spawn;
 pub mod stdio;
+pub mod sync;
 
 pub mod binding;

@@ -14,6 +14,8 @@ use crate::errors::Errno;
 use crate::reaper::{self, Exit};
 use crate::spawn::{self, SpawnPlan, StdioSpec};
 
+pub mod sync;
+
 /// One stdio slot as JS describes it.
 #[napi(object)]
 pub struct StdioSlot {
@@ -83,7 +85,7 @@ fn c_string(s: String) -> std::result::Result<CString, Errno> {
   CString::new(s).map_err(|_| Errno(libc::EINVAL))
 }
 
-fn plan_from(options: SpawnOptions) -> std::result::Result<SpawnPlan, Errno> {
+pub(crate) fn plan_from(options: SpawnOptions) -> std::result::Result<SpawnPlan, Errno> {
   let stdio = options
     .stdio
     .iter()
