@@ -2,6 +2,8 @@
 // The public surface, mirroring Node's lib/child_process.js: argument normalisation and the
 // functions users call. The machinery lives in lib/internal/.
 const { ChildProcess } = require('./internal/child_process');
+const execApi = require('./internal/exec');
+const syncApi = require('./internal/spawn_sync');
 const { codes: { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE }, AbortError } = require('./internal/errors');
 const {
   isInt32,
@@ -181,8 +183,18 @@ function spawn(file, args, options) {
 
 module.exports = {
   ChildProcess,
+  exec: execApi.exec,
+  execFile: execApi.execFile,
+  execFileSync: syncApi.execFileSync,
+  execSync: syncApi.execSync,
   spawn,
+  spawnSync: syncApi.spawnSync,
   // Internal, shared with lib/internal/*: not part of Node's public surface.
   _normalizeSpawnArguments: normalizeSpawnArguments,
   _abortChildProcess: abortChildProcess,
 };
+
+// exec.js and spawn_sync.js need spawn() and normalizeSpawnArguments() from this module, which
+// requires them first: hand these over now that they exist (no require cycle).
+execApi.link(spawn, module.exports);
+syncApi.link(normalizeSpawnArguments);
