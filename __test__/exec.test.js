@@ -112,8 +112,8 @@ test('timeout and killSignal', () => {
     await run('expires', (cb) => h.cp.exec('echo started; exec sleep 10', { timeout: 200 }, cb));
     await run('SIGKILL', (cb) => h.cp.execFile('sleep', ['10'], { timeout: 100, killSignal: 'SIGKILL' }, cb));
     await run('numeric', (cb) => h.cp.execFile('sleep', ['10'], { timeout: 100, killSignal: 9 }, cb));
-    await run('ignored TERM then exits', (cb) =>
-      h.cp.exec("trap 'echo got TERM; exit 7' TERM; sleep 10 & wait", { timeout: 200 }, cb),
+    await run('TERM trapped, then exits', (cb) =>
+      h.cp.exec("trap 'kill $!; echo got TERM; exit 7' TERM; sleep 10 & wait", { timeout: 200 }, cb),
     );
     await run('not expired', (cb) => h.cp.exec('echo quick', { timeout: 5000 }, cb));
     await run('zero is none', (cb) => h.cp.exec('sleep 0.1; echo done', { timeout: 0 }, cb));
