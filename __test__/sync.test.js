@@ -264,3 +264,20 @@ test('a process that used spawnSync exits at once: nothing keeps the loop alive'
   assert.equal(r.error, undefined);
   assert.equal(r.status, 0, r.stderr);
 });
+
+test('the sync API and exec work inside a worker thread', () => {
+  differential(async (h) => {
+    const { Worker } = require('node:worker_threads');
+    const source = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const cp = require(workerData === 'node' ? 'node:child_process' : workerData);
+      const r = cp.spawnSync('sh', ['-c', 'echo in worker; exit 2'], { encoding: 'utf8' });
+      let thrown;
+      try { cp.execFileSync('sh', ['-c', 'exit 3'], { stdio: 'pipe' }); } catch (e) { thrown = [e.message, e.status]; }
+      cp.exec('echo async in worker', (err, stdout) => parentPort.postMessage([r.status, r.stdout, thrown, err, stdout]));
+    `;
+    const worker = new Worker(source, { eval: true, workerData: h.impl });
+    h.record(await new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject)));
+    await new Promise((resolve) => worker.once('exit', resolve));
+  });
+});
