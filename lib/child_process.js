@@ -2,8 +2,6 @@
 // The public surface, mirroring Node's lib/child_process.js: argument normalisation and the
 // functions users call. The machinery lives in lib/internal/.
 const { ChildProcess } = require('./internal/child_process');
-const execApi = require('./internal/exec');
-const syncApi = require('./internal/spawn_sync');
 const { codes: { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE }, AbortError } = require('./internal/errors');
 const {
   isInt32,
@@ -17,6 +15,9 @@ const {
   sanitizeKillSignal,
   getValidatedPath,
 } = require('./internal/validators');
+
+const execApi = require('./internal/exec');
+const syncApi = require('./internal/spawn_sync');
 
 const kEmptyObject = Object.freeze({ __proto__: null });
 

@@ -6,7 +6,7 @@
 pub mod errors;
 pub mod reaper;
 pub mod spawn;
-pub mod stdio;
 pub mod sync;
+pub mod stdio;
 
 pub mod binding;
