@@ -125,6 +125,9 @@ test('spawnSync encoding, shell, cwd, env, argv0, uid/gid, detached', () => {
     run('shell missing', 'echo', { shell: '/no/such/shell' });
     run('cwd', 'pwd', { cwd: '/tmp' });
     run('cwd URL', 'pwd', { cwd: new URL('file:///usr') });
+    run('cwd Buffer', 'pwd', { cwd: Buffer.from('/tmp') });
+    run('cwd empty', 'pwd', { cwd: '' });
+    run('args are ToString()ed', 'echo', [1, true, null, { a: 1 }]);
     run('env', 'sh', ['-c', 'echo "$FOO|$HOME"'], { env: { FOO: 'bar' } });
     run('env inherited', 'sh', ['-c', 'echo "$CPRS_MARK"']);
     run('argv0', 'sh', ['-c', 'echo $0'], { argv0: 'custom-name' });

@@ -65,7 +65,30 @@ class Process {
   // Returns 0 or a negative errno, like ProcessWrap::Spawn. On success and on the errors that
   // Node emits rather than throws, `options.stdio[i].fd` holds our end of each pipe.
   spawn(options) {
-    const result = getEngine().spawn(nativeSpawnOptions(options));
+    const stdio = options.stdio.map((s) => {
+      switch (s.type) {
+        case 'pipe':
+        case 'overlapped':
+          return { kind: 'pipe' };
+        case 'ignore':
+          return { kind: 'ignore' };
+        case 'wrap':
+          return { kind: 'fd', fd: s.handle.fd };
+        default:
+          return { kind: 'fd', fd: s.fd };
+      }
+    });
+    const result = getEngine().spawn({
+      file: options.file,
+      args: options.args === undefined ? [] : options.args.map((a) => `${a}`),
+      envPairs: options.envPairs ?? envPairsOf(process.env),
+      cwd: options.cwd == null || options.cwd === '' ? undefined : `${options.cwd}`,
+      stdio,
+      detached: !!options.detached,
+      uid: options.uid ?? undefined,
+      gid: options.gid ?? undefined,
+      parentDeathSignal: options.parentDeathSignal,
+    });
     for (let i = 0; i < result.stdio.length; i++) {
       if (result.stdio[i] >= 0) options.stdio[i].fd = result.stdio[i];
     }
@@ -100,35 +123,6 @@ class Process {
   close() {
     this.unref();
   }
-}
-
-// The normalised spawn options as the native side takes them (src/binding SpawnOptions). Shared
-// by the async Process handle and spawnSync.
-function nativeSpawnOptions(options) {
-  const stdio = options.stdio.map((s) => {
-    switch (s.type) {
-      case 'pipe':
-      case 'overlapped':
-        return { kind: 'pipe' };
-      case 'ignore':
-        return { kind: 'ignore' };
-      case 'wrap':
-        return { kind: 'fd', fd: s.handle.fd };
-      default:
-        return { kind: 'fd', fd: s.fd };
-    }
-  });
-  return {
-    file: options.file,
-    args: options.args === undefined ? [] : options.args.map((a) => `${a}`),
-    envPairs: options.envPairs ?? envPairsOf(process.env),
-    cwd: options.cwd == null || options.cwd === '' ? undefined : `${options.cwd}`,
-    stdio,
-    detached: !!options.detached,
-    uid: options.uid ?? undefined,
-    gid: options.gid ?? undefined,
-    parentDeathSignal: options.parentDeathSignal,
-  };
 }
 
 function envPairsOf(env) {
@@ -449,7 +443,6 @@ function getValidStdio(stdio, sync) {
 module.exports = {
   ChildProcess,
   getValidStdio,
-  nativeSpawnOptions,
   stdioStringToArray,
   kResourceUsage,
   signals,

@@ -4,7 +4,7 @@
 // shapes the native result into Node's `{ pid, output, stdout, stderr, status, signal, error }`,
 // key order included.
 const binding = require('../binding');
-const { getValidStdio, nativeSpawnOptions } = require('./child_process');
+const { getValidStdio } = require('./child_process');
 const { codes: { ERR_INVALID_ARG_TYPE }, ErrnoException, genericNodeError } = require('./errors');
 const { validateMaxBuffer, validateTimeout, sanitizeKillSignal, signoString } = require('./validators');
 const { MAX_BUFFER, normalizeExecArgs, normalizeExecFileArgs } = require('./exec');
@@ -63,7 +63,19 @@ function spawnSync(file, args, options) {
 // Node's internal spawnSync (lib/internal/child_process.js) on top of the native run.
 function runSync(options) {
   const native = binding.spawnSync(
-    nativeSpawnOptions(options),
+    {
+      file: options.file,
+      // Elements are ToString()ed, as the C++ side does (`spawnSync('echo', [1])` passes "1").
+      args: options.args.map((a) => `${a}`),
+      envPairs: options.envPairs,
+      // SyncProcessRunner takes any cwd that is not null/undefined and ToString()s it, so a Buffer
+      // names a directory and '' fails with ENOENT (unlike the async spawn, which skips both).
+      cwd: options.cwd == null ? undefined : `${options.cwd}`,
+      stdio: options.stdio.map(nativeStdio),
+      detached: options.detached,
+      uid: options.uid ?? undefined,
+      gid: options.gid ?? undefined,
+    },
     // null is as good as absent for Node (IsNullOrUndefined); napi takes only undefined.
     { timeout: options.timeout ?? undefined, killSignal: options.killSignal, maxBuffer: options.maxBuffer ?? undefined },
     stdinInput(options.stdio[0]),
@@ -94,6 +106,17 @@ function runSync(options) {
   }
 
   return result;
+}
+
+// A getValidStdio entry as the native side takes it (src/binding StdioSlot).
+const kPipe = { kind: 'pipe' };
+const kIgnore = { kind: 'ignore' };
+function nativeStdio(s) {
+  if (s.type === 'pipe' || s.type === 'overlapped') return kPipe;
+  if (s.type === 'ignore') return kIgnore;
+  // 'inherit' and 'fd' carry the fd; a stream or handle ('wrap', which Node's sync runner cannot
+  // take at all) gives its own.
+  return { kind: 'fd', fd: s.type === 'wrap' ? s.handle.fd : s.fd };
 }
 
 // Only slot 0 is a pipe the child reads (getValidStdio gives pipes `readable: i === 0`), and only
