@@ -85,7 +85,7 @@ fn c_string(s: String) -> std::result::Result<CString, Errno> {
   CString::new(s).map_err(|_| Errno(libc::EINVAL))
 }
 
-pub(crate) fn plan_from(options: SpawnOptions) -> std::result::Result<SpawnPlan, Errno> {
+fn plan_from(options: SpawnOptions) -> std::result::Result<SpawnPlan, Errno> {
   let stdio = options
     .stdio
     .iter()
