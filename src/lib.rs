@@ -6,7 +6,8 @@
 pub mod errors;
 pub mod reaper;
 pub mod spawn;
-pub mod sync;
 pub mod stdio;
+
+pub mod sync;
 
 pub mod binding;

@@ -62,6 +62,11 @@ pub struct SyncOutcome {
 
 /// Runs `plan` to completion. Never panics on OS errors: they end up in `error`.
 pub fn spawn_sync(plan: &SpawnPlan, options: &SyncOptions<'_>) -> SyncOutcome {
+  run(plan, options, true)
+}
+
+/// `use_pidfd` false takes the path for kernels without pidfds (tests force it).
+fn run(plan: &SpawnPlan, options: &SyncOptions<'_>, use_pidfd: bool) -> SyncOutcome {
   // Node starts the timer before spawning, so the spawn itself counts against the timeout.
   let deadline = options
     .timeout
@@ -103,7 +108,7 @@ pub fn spawn_sync(plan: &SpawnPlan, options: &SyncOptions<'_>) -> SyncOutcome {
     })
     .collect();
   let mut runner = Runner {
-    child: Child::new(pid),
+    child: Child::new(pid, use_pidfd),
     pipes,
     kill_signal: options.kill_signal,
     max_buffer: options.max_buffer,
@@ -128,11 +133,11 @@ struct Child {
 }
 
 impl Child {
-  fn new(pid: libc::pid_t) -> Child {
+  fn new(pid: libc::pid_t, use_pidfd: bool) -> Child {
     Child {
       pid,
       // Race-free: nobody else reaps our pid, so until we do, the zombie keeps the pid ours.
-      pidfd: pidfd_open(pid).ok(),
+      pidfd: use_pidfd.then(|| pidfd_open(pid).ok()).flatten(),
       exit: None,
     }
   }

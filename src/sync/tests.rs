@@ -140,6 +140,29 @@ fn non_pipe_slots_have_no_output() {
 }
 
 #[test]
+fn without_a_pidfd_the_exit_is_still_seen() {
+  // The path for kernels before 5.3: waitpid(WNOHANG) at growing intervals, or a blocking
+  // waitpid once nothing else is left to wait for.
+  let o = run(&sh("echo out; exit 4"), &options(b""), false);
+  assert_eq!(
+    (o.status, o.error, out(&o, 1)),
+    (Some(4), None, "out\n".into())
+  );
+  let mut opts = options(b"");
+  opts.timeout = Some(Duration::from_millis(100));
+  let o = run(&sh("exec sleep 10"), &opts, false);
+  assert_eq!(
+    (o.error, o.signal),
+    (Some(Errno(libc::ETIMEDOUT)), Some(libc::SIGTERM))
+  );
+  let o = run(&sh("echo a; sleep 1 & exit 0"), &opts, false);
+  assert_eq!((o.status, o.error), (Some(0), Some(Errno(libc::ETIMEDOUT))));
+  let mut p = sh("exit 5");
+  p.stdio = vec![StdioSpec::Ignore; 3];
+  assert_eq!(run(&p, &SyncOptions::default(), false).status, Some(5));
+}
+
+#[test]
 fn does_not_spin_while_waiting() {
   // CPU time of this thread over a run that mostly waits: a busy loop would burn all of it.
   fn cpu() -> Duration {
