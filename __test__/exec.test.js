@@ -109,11 +109,11 @@ test('maxBuffer is counted per stream and truncates to the limit', () => {
 test('timeout and killSignal', () => {
   differential(async (h) => {
     const run = h.settle;
-    await run('expires', (cb) => h.cp.exec('echo started; exec sleep 10', { timeout: 200 }, cb));
+    await run('expires', (cb) => h.cp.exec('echo started; exec sleep 10', { timeout: 1000 }, cb));
     await run('SIGKILL', (cb) => h.cp.execFile('sleep', ['10'], { timeout: 100, killSignal: 'SIGKILL' }, cb));
     await run('numeric', (cb) => h.cp.execFile('sleep', ['10'], { timeout: 100, killSignal: 9 }, cb));
     await run('TERM trapped, then exits', (cb) =>
-      h.cp.exec("trap 'kill $!; echo got TERM; exit 7' TERM; sleep 10 & wait", { timeout: 200 }, cb),
+      h.cp.exec("trap 'kill $!; echo got TERM; exit 7' TERM; sleep 10 & wait", { timeout: 1000 }, cb),
     );
     await run('not expired', (cb) => h.cp.exec('echo quick', { timeout: 5000 }, cb));
     await run('zero is none', (cb) => h.cp.exec('sleep 0.1; echo done', { timeout: 0 }, cb));
@@ -185,6 +185,11 @@ test('cwd, env, shell, uid/gid, windowsHide', () => {
     await run('execFile shell string', (cb) => h.cp.execFile('echo $0', [], { shell: '/bin/bash' }, cb));
     await run('execFile shell missing', (cb) => h.cp.execFile('echo', ['x'], { shell: '/no/such/shell' }, cb));
     await run('uid/gid', (cb) => h.cp.execFile('id', ['-u'], { uid: process.getuid(), gid: process.getgid() }, cb));
+    // Another user: works as root, a synchronous EPERM throw otherwise.
+    await new Promise((resolve) => {
+      const started = h.throws('uid nobody', () => h.cp.exec('id -u', { uid: 65534 }, (err, stdout) => resolve(h.record(err, stdout))));
+      if (!started) resolve();
+    });
     await run('windowsHide', (cb) => h.cp.exec('echo hidden', { windowsHide: true }, cb));
   });
 });

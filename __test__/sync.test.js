@@ -76,11 +76,11 @@ test('spawnSync stdio: inherit, ignore, fds, extra pipes, ipc, bad values', () =
 test('spawnSync timeout and killSignal', () => {
   differential(async (h) => {
     const run = (label, cmd, args, options) => h.record(label, h.shape(h.cp.spawnSync(cmd, args, options)));
-    run('expires', 'sh', ['-c', 'echo before; exec sleep 10'], { timeout: 100 });
+    run('expires', 'sh', ['-c', 'echo before; exec sleep 10'], { timeout: 1000 });
     run('SIGKILL', 'sleep', ['10'], { timeout: 100, killSignal: 'SIGKILL' });
     run('numeric', 'sleep', ['10'], { timeout: 100, killSignal: 9 });
     run('lowercase name', 'sleep', ['10'], { timeout: 100, killSignal: 'sigint' });
-    run('child exited, grandchild holds the pipe', 'sh', ['-c', 'echo a; sleep 2 & exit 0'], { timeout: 150 });
+    run('child exited, grandchild holds the pipe', 'sh', ['-c', 'echo a; sleep 3 & exit 0'], { timeout: 1000 });
     run('not expired', 'echo', ['quick'], { timeout: 5000 });
     run('zero is none', 'sh', ['-c', 'sleep 0.1; echo done'], { timeout: 0 });
   });
@@ -132,6 +132,8 @@ test('spawnSync encoding, shell, cwd, env, argv0, uid/gid, detached', () => {
     run('env inherited', 'sh', ['-c', 'echo "$CPRS_MARK"']);
     run('argv0', 'sh', ['-c', 'echo $0'], { argv0: 'custom-name' });
     run('uid/gid', 'id', ['-u'], { uid: process.getuid(), gid: process.getgid() });
+    // Another user: works as root, EPERM in the result otherwise.
+    run('uid/gid nobody', 'id', ['-u', '-g'], { uid: 65534, gid: 65534 });
     run('detached', 'sh', ['-c', 'test "$(ps -o sid= -p $$)" -eq $$ && echo leader'], { detached: true });
     run('windowsHide', 'echo', ['hidden'], { windowsHide: true });
   }, { env: { CPRS_MARK: 'inherited' } });
@@ -278,9 +280,11 @@ test('the sync API and exec work inside a worker thread', () => {
       let thrown;
       try { cp.execFileSync('sh', ['-c', 'exit 3'], { stdio: 'pipe' }); } catch (e) { thrown = [e.message, e.status]; }
       cp.exec('echo async in worker', (err, stdout) => parentPort.postMessage([r.status, r.stdout, thrown, err, stdout]));
+      // Stay until terminated: a message posted right before a worker exits can be lost.
+      parentPort.on('message', () => {});
     `;
     const worker = new Worker(source, { eval: true, workerData: h.impl });
     h.record(await new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject)));
-    await new Promise((resolve) => worker.once('exit', resolve));
+    await worker.terminate();
   });
 });

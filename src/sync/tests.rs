@@ -82,13 +82,15 @@ fn unread_input_is_epipe_but_the_status_stays() {
 #[test]
 fn timeout_kills_with_the_kill_signal() {
   let mut opts = options(b"");
-  opts.timeout = Some(Duration::from_millis(100));
+  // Long enough for the shell to have written "before" even on a loaded machine.
+  opts.timeout = Some(Duration::from_millis(1000));
   let o = spawn_sync(&sh("echo before; exec sleep 10"), &opts);
   assert_eq!(o.error, Some(Errno(libc::ETIMEDOUT)));
   assert_eq!((o.status, o.signal), (None, Some(libc::SIGTERM)));
   assert_eq!(out(&o, 1), "before\n");
 
   opts.kill_signal = libc::SIGKILL;
+  opts.timeout = Some(Duration::from_millis(100));
   let o = spawn_sync(&sh("trap '' TERM; exec sleep 10"), &opts);
   assert_eq!(
     (o.error, o.signal),
@@ -101,8 +103,9 @@ fn timeout_after_exit_while_a_grandchild_holds_the_pipe() {
   // The child exits at once; its background job keeps stdout open. The timeout then only closes
   // our pipes: the status is the child's own.
   let mut opts = options(b"");
-  opts.timeout = Some(Duration::from_millis(100));
-  let o = spawn_sync(&sh("echo a; sleep 2 & exit 0"), &opts);
+  // Long enough for the child to have exited even on a loaded machine.
+  opts.timeout = Some(Duration::from_millis(1000));
+  let o = spawn_sync(&sh("echo a; sleep 3 & exit 0"), &opts);
   assert_eq!((o.status, o.signal), (Some(0), None));
   assert_eq!(o.error, Some(Errno(libc::ETIMEDOUT)));
   assert_eq!(out(&o, 1), "a\n");
@@ -155,7 +158,8 @@ fn without_a_pidfd_the_exit_is_still_seen() {
     (o.error, o.signal),
     (Some(Errno(libc::ETIMEDOUT)), Some(libc::SIGTERM))
   );
-  let o = run(&sh("echo a; sleep 1 & exit 0"), &opts, false);
+  opts.timeout = Some(Duration::from_millis(1000));
+  let o = run(&sh("echo a; sleep 3 & exit 0"), &opts, false);
   assert_eq!((o.status, o.error), (Some(0), Some(Errno(libc::ETIMEDOUT))));
   let mut p = sh("exit 5");
   p.stdio = vec![StdioSpec::Ignore; 3];
