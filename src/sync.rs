@@ -32,7 +32,7 @@ const READS_PER_WAKEUP: usize = 32;
 const MAX_EXIT_POLL_MS: i64 = 50;
 
 /// How one run is limited, and what the child reads.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SyncOptions<'a> {
   /// The `Pipe` slots the child reads, with the bytes to write into each (possibly none: the
   /// child then just sees EOF). Every other `Pipe` slot is an output the loop collects.
@@ -43,6 +43,18 @@ pub struct SyncOptions<'a> {
   pub kill_signal: i32,
   /// Total bytes over all output pipes beyond which the child is killed; None: no limit.
   pub max_buffer: Option<u64>,
+}
+
+impl Default for SyncOptions<'_> {
+  /// No input, no limits, SIGTERM as the kill signal (Node's defaults).
+  fn default() -> Self {
+    SyncOptions {
+      inputs: Vec::new(),
+      timeout: None,
+      kill_signal: libc::SIGTERM,
+      max_buffer: None,
+    }
+  }
 }
 
 /// What Node's `spawn_sync.spawn()` returns, as plain data.

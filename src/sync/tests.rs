@@ -20,7 +20,6 @@ fn sh(script: &str) -> SpawnPlan {
 fn options(input: &[u8]) -> SyncOptions<'_> {
   SyncOptions {
     inputs: vec![(0, input)],
-    kill_signal: libc::SIGTERM,
     ..Default::default()
   }
 }
