@@ -66,6 +66,8 @@ test('spawnSync stdio: inherit, ignore, fds, extra pipes, ipc, bad values', () =
     run('negative fd is a pipe', [-1, 'pipe', 'pipe'], 'echo x');
     run('object with fd', ['pipe', { fd: 2 }, 'pipe']);
     run('Buffer entry is dropped', ['pipe', Buffer.from('x'), 'pipe']);
+    run('closed fd at stdin', [99, 'pipe', 'pipe'], 'true');
+    run('closed fd above stderr', ['pipe', 'pipe', 'pipe', 99], 'true');
     h.throws('ipc', () => h.cp.spawnSync('true', { stdio: ['pipe', 'pipe', 'pipe', 'ipc'] }));
     h.throws('bad string', () => h.cp.spawnSync('true', { stdio: 'bogus' }));
     h.throws('bad entry', () => h.cp.spawnSync('true', { stdio: ['pipe', 'nope'] }));

@@ -166,6 +166,38 @@ fn without_a_pidfd_the_exit_is_still_seen() {
 }
 
 #[test]
+fn signals_interrupting_the_loop_change_nothing() {
+  // A handler without SA_RESTART makes poll, send and read fail with EINTR whenever the signal
+  // lands on this thread. SIGURG is ignored by default, so no other test can mind the handler.
+  extern "C" fn noop(_: libc::c_int) {}
+  unsafe {
+    let mut sa: libc::sigaction = std::mem::zeroed();
+    sa.sa_sigaction = noop as extern "C" fn(libc::c_int) as usize;
+    libc::sigaction(libc::SIGURG, &sa, std::ptr::null_mut());
+  }
+  let me = unsafe { libc::pthread_self() };
+  let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+  let pelter = {
+    let stop = stop.clone();
+    std::thread::spawn(move || {
+      while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        unsafe { libc::pthread_kill(me, libc::SIGURG) };
+        std::thread::sleep(Duration::from_micros(200));
+      }
+    })
+  };
+  let input: Vec<u8> = (0..2 * 1024 * 1024).map(|i| (i % 7) as u8).collect();
+  let mut opts = options(&input);
+  opts.timeout = Some(Duration::from_secs(20));
+  let o = spawn_sync(&sh("sleep 0.2; cat; echo err >&2"), &opts);
+  stop.store(true, std::sync::atomic::Ordering::Relaxed);
+  pelter.join().unwrap();
+  assert_eq!((o.status, o.signal, o.error), (Some(0), None, None));
+  assert!(o.output.as_ref().unwrap()[1].as_deref() == Some(&input[..]));
+  assert_eq!(out(&o, 2), "err\n");
+}
+
+#[test]
 fn does_not_spin_while_waiting() {
   // CPU time of this thread over a run that mostly waits: a busy loop would burn all of it.
   fn cpu() -> Duration {
