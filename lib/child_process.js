@@ -17,6 +17,9 @@ const {
   getValidatedPath,
 } = require('./internal/validators');
 
+const execApi = require('./internal/exec');
+const syncApi = require('./internal/spawn_sync');
+
 const kEmptyObject = Object.freeze({ __proto__: null });
 
 function copyProcessEnvToEnv(env, name, optionEnv) {
@@ -185,8 +188,18 @@ function spawn(file, args, options) {
 
 module.exports = {
   ChildProcess,
+  exec: execApi.exec,
+  execFile: execApi.execFile,
+  execFileSync: syncApi.execFileSync,
+  execSync: syncApi.execSync,
   spawn,
+  spawnSync: syncApi.spawnSync,
   // Internal, shared with lib/internal/*: not part of Node's public surface.
   _normalizeSpawnArguments: normalizeSpawnArguments,
   _abortChildProcess: abortChildProcess,
 };
+
+// exec.js and spawn_sync.js need spawn() and normalizeSpawnArguments() from this module, which
+// requires them first: hand these over now that they exist (no require cycle).
+execApi.link(spawn, module.exports);
+syncApi.link(normalizeSpawnArguments);

@@ -9,4 +9,6 @@ pub mod spawn;
 pub mod stdio;
 pub mod tree;
 
+pub mod sync;
+
 pub mod binding;

@@ -27,11 +27,37 @@ function errorShape(e) {
   return shape;
 }
 
+// A JSON-able picture of any value: Buffers and other views by content (and type), Errors by
+// errorShape, objects with their own keys in order. A `pid` is recorded by type only: it differs
+// from run to run.
+function shape(v) {
+  if (Buffer.isBuffer(v)) return { buffer: v.toString('latin1') };
+  if (ArrayBuffer.isView(v)) return { [v.constructor.name]: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1') };
+  if (v instanceof Error) return errorShape(v);
+  if (Array.isArray(v)) return v.map(shape);
+  if (v === undefined) return { undefined: true };
+  if (v === null || typeof v !== 'object') return v;
+  const out = { keys: Object.keys(v) };
+  for (const k of out.keys) out[k] = k === 'pid' ? typeof v[k] : shape(v[k]);
+  return out;
+}
+
 const h = {
   cp,
   impl,
   record: (...e) => events.push(e),
   errorShape,
+  shape,
+  // Starts an exec-style call with start(callback) and records what the callback gets
+  // (err, stdout, stderr); resolves once it was called.
+  settle(label, start) {
+    return new Promise((resolve) =>
+      start((err, stdout, stderr) => {
+        events.push([label, shape(err), shape(stdout), shape(stderr)]);
+        resolve();
+      }),
+    );
+  },
   // Runs fn, recording what it throws (synchronously) or 'ok'.
   throws(label, fn) {
     try {
@@ -69,8 +95,11 @@ const h = {
 
 const fnSource = process.env.SCENARIO_FN;
 // eslint-disable-next-line no-new-func
-const fn = new Function('h', `return (${fnSource})(h)`);
-Promise.resolve(fn(h)).then(
+// `require` is passed in so that a scenario can load node: modules (new Function has none).
+const fn = new Function('h', 'require', `return (${fnSource})(h)`);
+Promise.resolve()
+  .then(() => fn(h, require))
+  .then(
   (extra) => h.done(extra),
   (e) => {
     events.push(['scenario threw', errorShape(e)]);

@@ -12,7 +12,7 @@ const binding = require('../binding');
 const { codes: { ERR_INVALID_ARG_VALUE, ERR_IPC_ONE_PIPE, ERR_IPC_SYNC_FORK, ERR_INVALID_SYNC_FORK_INPUT },
   ErrnoException } = require('./errors');
 const { validateArray, validateObject, validateOneOf, validateString, convertToValidSignal,
-  getSignalsToNamesMapping } = require('./validators');
+  signoString } = require('./validators');
 
 const UV_EACCES = -errnoConstants.EACCES;
 const UV_EAGAIN = -errnoConstants.EAGAIN;
@@ -57,7 +57,9 @@ function onEngineExit(pid, exitCode, signal, usage) {
   handle.unref();
   handle.pid = 0;
   handle[kResourceUsage] = usage;
-  const signalCode = signal == null ? null : getSignalsToNamesMapping()[signal] ?? `SIG${signal}`;
+  // Node names the signal with its C++ signo_string (SIGABRT, not SIGIOT; '' for realtime signals,
+  // which onexit then treats as no signal at all, as Node does).
+  const signalCode = signal == null ? null : signoString(signal);
   maybeCloseEngine();
   handle.onexit(exitCode ?? 0, signalCode);
 }

@@ -185,6 +185,8 @@ function makeNodeError(key) {
 function captureStack(error, header, fn) {
   Object.defineProperty(error, 'name', { value: header, configurable: true, writable: true });
   Error.captureStackTrace(error, fn);
+  // V8 formats `stack` lazily, on first access: read it now, while the header name is in place.
+  void error.stack;
   delete error.name;
 }
 

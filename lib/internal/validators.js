@@ -59,6 +59,12 @@ function validateTimeout(timeout) {
   }
 }
 
+function validateMaxBuffer(maxBuffer) {
+  if (maxBuffer != null && !(typeof maxBuffer === 'number' && maxBuffer >= 0)) {
+    throw new ERR_OUT_OF_RANGE('options.maxBuffer', 'a positive number', maxBuffer);
+  }
+}
+
 function validateArgumentNullCheck(arg, propName) {
   if (typeof arg === 'string' && arg.includes('\u0000')) {
     throw new ERR_INVALID_ARG_VALUE(propName, arg, 'must be a string without null bytes');
@@ -76,6 +82,18 @@ function getSignalsToNamesMapping() {
     for (const key in signals) signalsToNames[signals[key]] = key;
   }
   return signalsToNames;
+}
+
+// The name Node reports for a signal that ended a child (its C++ signo_string): the first name
+// os.constants.signals lists for the number, so 6 is SIGABRT (not SIGIOT) and 29 SIGIO (not
+// SIGPOLL); '' for a number without a name (the realtime signals).
+let signoNames;
+function signoString(signo) {
+  if (signoNames === undefined) {
+    signoNames = { __proto__: null };
+    for (const key in signals) signoNames[signals[key]] ??= key;
+  }
+  return signoNames[signo] ?? '';
 }
 
 function convertToValidSignal(signal) {
@@ -119,10 +137,12 @@ module.exports = {
   validateOneOf,
   validateAbortSignal,
   validateTimeout,
+  validateMaxBuffer,
   validateArgumentNullCheck,
   validateArgumentsNullCheck,
   convertToValidSignal,
   sanitizeKillSignal,
   getSignalsToNamesMapping,
+  signoString,
   getValidatedPath,
 };

@@ -14,6 +14,8 @@ use crate::errors::Errno;
 use crate::reaper::{self, Exit};
 use crate::spawn::{self, SpawnPlan, StdioSpec};
 
+pub mod sync;
+
 /// One stdio slot as JS describes it.
 #[napi(object)]
 pub struct StdioSlot {

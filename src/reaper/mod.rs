@@ -114,7 +114,8 @@ pub fn watch(pid: libc::pid_t, on_exit: OnExit) {
   }
 }
 
-fn pidfd_open(pid: libc::pid_t) -> Result<OwnedFd> {
+/// `pidfd_open(pid)`: a CLOEXEC fd that names this very process, whatever happens to its pid.
+pub fn pidfd_open(pid: libc::pid_t) -> Result<OwnedFd> {
   // SAFETY: raw syscall; returns a new fd or -1. (glibc 2.36 has a wrapper, the libc crate not.)
   let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
   if fd < 0 {
