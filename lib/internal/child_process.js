@@ -99,7 +99,12 @@ class Process {
   }
 
   kill(signal) {
-    return this.pid === 0 ? UV_ESRCH : binding.kill(this.pid, signal);
+    if (this.pid === 0) return UV_ESRCH;
+    const err = binding.kill(this.pid, signal);
+    // ESRCH while the exit has not reached us yet: the reaper has already reaped the child and its
+    // exit is on its way. For Node the child is still a zombie until then, and kill(2) on a zombie
+    // succeeds, so report success as Node would.
+    return err === UV_ESRCH ? 0 : err;
   }
 
   ref() {
