@@ -29,6 +29,12 @@ function runScenario(fn, impl, { timeout = 20000, env, cwd } = {}) {
 // Asserts that `fn` leaves the same trace under Node and under us; returns our trace.
 function differential(fn, options) {
   const expected = runScenario(fn, 'node', options);
+  // A scenario that throws under Node is almost always a broken test (a typo, a missing
+  // require) that would then "pass" by throwing the same way twice.
+  const threw = expected.events.find((e) => e[0] === 'scenario threw');
+  if (threw && !options?.allowThrow) {
+    throw new Error(`the scenario itself threw under node: ${JSON.stringify(threw[1])}`);
+  }
   const actual = runScenario(fn, ROOT, options);
   assert.deepStrictEqual(actual, expected);
   return actual;

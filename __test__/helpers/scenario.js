@@ -69,8 +69,11 @@ const h = {
 
 const fnSource = process.env.SCENARIO_FN;
 // eslint-disable-next-line no-new-func
-const fn = new Function('h', `return (${fnSource})(h)`);
-Promise.resolve(fn(h)).then(
+// `require` is passed in so that a scenario can load node: modules (new Function has none).
+const fn = new Function('h', 'require', `return (${fnSource})(h)`);
+Promise.resolve()
+  .then(() => fn(h, require))
+  .then(
   (extra) => h.done(extra),
   (e) => {
     events.push(['scenario threw', errorShape(e)]);
