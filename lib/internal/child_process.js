@@ -80,7 +80,8 @@ class Process {
       file: options.file,
       args: options.args === undefined ? [] : options.args.map((a) => `${a}`),
       envPairs: options.envPairs ?? envPairsOf(process.env),
-      cwd: options.cwd == null || options.cwd === '' ? undefined : `${options.cwd}`,
+      // ProcessWrap::Spawn uses cwd only when it is a non-empty string (a Buffer is ignored).
+      cwd: typeof options.cwd === 'string' && options.cwd !== '' ? options.cwd : undefined,
       stdio,
       detached: !!options.detached,
       uid: options.uid ?? undefined,

@@ -94,9 +94,16 @@ fn plan_from(options: SpawnOptions) -> std::result::Result<SpawnPlan, Errno> {
       _ => Err(Errno(libc::EINVAL)),
     })
     .collect::<std::result::Result<Vec<_>, _>>()?;
+  // JS has checked that ids are int32. libuv stores them into uid_t/gid_t as they are, so -5
+  // becomes 4294967291 (a valid id for root) and -1 becomes (uid_t)-1, which setuid rejects with
+  // EINVAL in the child. Same wrapping here.
   let id = |v: Option<i64>| -> std::result::Result<Option<u32>, Errno> {
-    v.map(|v| u32::try_from(v).map_err(|_| Errno(libc::EINVAL)))
-      .transpose()
+    v.map(|v| {
+      i32::try_from(v)
+        .map(|v| v as u32)
+        .map_err(|_| Errno(libc::EINVAL))
+    })
+    .transpose()
   };
   Ok(SpawnPlan {
     file: c_string(options.file)?,
