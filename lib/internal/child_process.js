@@ -382,17 +382,16 @@ function stdioStringToArray(stdio, channel) {
   return options;
 }
 
-// The fd behind a stream or handle we can give a child: a net.Socket, a Pipe/TCP/TTY handle, an
-// fs stream with a numeric fd.
-function getHandleFd(stdio) {
-  if (stdio == null || typeof stdio !== 'object') return undefined;
-  for (const h of [stdio, stdio.handle, stdio._handle]) {
-    if (h != null && typeof h === 'object' && typeof h.fd === 'number' && h.fd >= 0 &&
-        typeof h.readStart === 'function') {
-      return h;
-    }
-  }
-  return undefined;
+// Node's getHandleWrapType: a libuv handle of one of these classes (a Pipe, TTY, TCP or UDP
+// wrap; what `socket._handle` holds) can be given to a child, whose slot gets the handle's fd.
+// Node tests `instanceof` against its internal classes, which a module cannot reach; their
+// constructor names are the same test.
+const kWrapTypes = { __proto__: null, Pipe: 'pipe', TTY: 'tty', TCP: 'tcp', UDP: 'udp' };
+
+function getHandleWrapType(stream) {
+  if (stream == null || typeof stream !== 'object') return false;
+  const ctor = Object.getPrototypeOf(stream)?.constructor;
+  return (typeof ctor === 'function' && kWrapTypes[ctor.name]) || false;
 }
 
 function getValidStdio(stdio, sync) {
@@ -430,9 +429,9 @@ function getValidStdio(stdio, sync) {
       acc.push({ type: 'inherit', fd: i });
     } else if (typeof stdio === 'number' || typeof stdio.fd === 'number') {
       acc.push({ type: 'fd', fd: typeof stdio === 'number' ? stdio : stdio.fd });
-    } else if (getHandleFd(stdio)) {
-      const handle = getHandleFd(stdio);
-      acc.push({ type: 'wrap', handle, _stdio: stdio });
+    } else if (getHandleWrapType(stdio) || getHandleWrapType(stdio.handle) || getHandleWrapType(stdio._handle)) {
+      const handle = getHandleWrapType(stdio) ? stdio : getHandleWrapType(stdio.handle) ? stdio.handle : stdio._handle;
+      acc.push({ type: 'wrap', wrapType: getHandleWrapType(handle), handle, _stdio: stdio });
     } else if (ArrayBuffer.isView(stdio) || typeof stdio === 'string') {
       if (!sync) throw new ERR_INVALID_SYNC_FORK_INPUT(inspect(stdio));
     } else {

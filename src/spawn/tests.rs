@@ -210,7 +210,11 @@ fn script_without_shebang_runs_with_bin_sh_like_execvp() {
   std::fs::write(&script, "echo \"args:$0:$1:$2\"\n").unwrap();
   std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
   let path = script.to_str().unwrap();
-  let (status, out) = run(plan(path, &["a", "b"], vec![StdioSpec::Ignore, StdioSpec::Pipe]));
+  let (status, out) = run(plan(
+    path,
+    &["a", "b"],
+    vec![StdioSpec::Ignore, StdioSpec::Pipe],
+  ));
   assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
   assert_eq!(out[0], format!("args:{path}:a:b\n"));
   std::fs::remove_dir_all(&dir).unwrap();
