@@ -10,9 +10,13 @@ const { ROOT } = require('./helpers/differential');
 
 // Runs `code` in a fresh node with `cp` bound to the implementation. Never hangs: a program
 // that does not exit within `timeout` ms is killed and reported as such.
+// impl 'ours-reaper' is ours with exits watched by the reaper thread instead of the event loop
+// (the fallback when no pidfd can be polled).
 function run(code, impl, timeout = 15000) {
   const prelude = `const cp = require(${JSON.stringify(impl === 'node' ? 'node:child_process' : ROOT)});\n`;
-  const r = spawnSync(process.execPath, ['-e', prelude + code], { encoding: 'utf8', timeout, killSignal: 'SIGKILL' });
+  const env = { ...process.env };
+  if (impl === 'ours-reaper') env.CHILD_PROCESS_RS_REAPER_THREAD = '1';
+  const r = spawnSync(process.execPath, ['-e', prelude + code], { encoding: 'utf8', timeout, killSignal: 'SIGKILL', env });
   return {
     timedOut: r.error?.code === 'ETIMEDOUT',
     status: r.status,
@@ -25,9 +29,11 @@ function run(code, impl, timeout = 15000) {
 
 function sameAsNode(code, timeout) {
   const expected = run(code, 'node', timeout);
-  const actual = run(code, 'ours', timeout);
-  assert.deepStrictEqual(actual, expected);
-  return actual;
+  for (const impl of ['ours', 'ours-reaper']) {
+    const actual = run(code, impl, timeout);
+    assert.deepStrictEqual(actual, expected, impl);
+  }
+  return expected;
 }
 
 test("a ref'd child keeps the parent alive until it exits, and the parent then exits", () => {
@@ -131,12 +137,12 @@ test('no fd growth, no zombies and no leftover threads after many spawns', () =>
 test('the child gets no fds beyond its stdio', () => {
   const r = run(`
     const fs = require('node:fs');
-    // An fd opened without CLOEXEC by someone else must not reach the child either.
-    const leaky = require('node:fs').openSync('/dev/null', 'r');
-    const c = cp.spawn('sh', ['-c', 'ls /proc/$$/fd | sort -n | tr "\\n" " "'], { stdio: ['ignore', 'pipe', 'ignore', 'pipe'] });
+    const unrelated = fs.openSync('/dev/null', 'r'); // an fd of ours that is not the child's
+    // ls lists its own fds: 0-3 from us, and 4, its handle on the directory it lists.
+    const c = cp.spawn('sh', ['-c', 'exec ls /proc/self/fd'], { stdio: ['ignore', 'pipe', 'ignore', 'pipe'] });
     let out = ''; c.stdout.on('data', (d) => out += d);
-    c.on('close', () => console.log(out.trim()));`, 'ours');
-  assert.equal(r.stdout, '0 1 2 3\n');
+    c.on('close', () => console.log(out.split('\\n').join(' ').trim()));`, 'ours');
+  assert.equal(r.stdout, '0 1 2 3 4\n');
 });
 
 test("an exception thrown in an 'exit' listener is an uncaught exception, as in Node", () => {
@@ -159,4 +165,33 @@ test("an exception thrown in an 'error' listener of a failed spawn is uncaught t
     const c = cp.spawn('/nonexistent/cprs');
     c.on('error', (e) => { throw new Error('rethrown ' + e.code); });`);
   assert.equal(r.uncaught, 'Error: rethrown ENOENT');
+});
+
+test('AsyncLocalStorage: the store at spawn() time is seen in exit and close listeners', () => {
+  const r = sameAsNode(`
+    const { AsyncLocalStorage } = require('node:async_hooks');
+    const als = new AsyncLocalStorage();
+    cp.spawn('true'); // the first spawn, outside the store, sets up the machinery
+    als.run({ id: 42 }, () => {
+      const c = cp.spawn('true');
+      c.on('exit', () => console.log('exit store', JSON.stringify(als.getStore())));
+      c.on('close', () => console.log('close store', JSON.stringify(als.getStore())));
+    });`);
+  assert.match(r.stdout, /exit store/);
+});
+
+test('worker threads: spawn in a worker, and a worker terminated while its child runs', () => {
+  const r = sameAsNode(`
+    const { Worker } = require('node:worker_threads');
+    const src = (code) => 'const cp = require(' + JSON.stringify(cp === require('node:child_process') ? 'node:child_process' : ${JSON.stringify(ROOT)}) + ');' + code;
+    const w = new Worker(src("const { parentPort } = require('node:worker_threads');" +
+      "cp.spawn('sh', ['-c', 'exit 3']).on('exit', (c) => parentPort.postMessage('child exit ' + c));"), { eval: true });
+    w.on('message', (m) => console.log(m));
+    w.on('exit', (code) => {
+      console.log('worker exit', code);
+      const w2 = new Worker(src("cp.spawn('sleep', ['30'], { stdio: 'ignore' }); require('node:worker_threads').parentPort.postMessage('spawned');"), { eval: true });
+      w2.on('message', () => w2.terminate());
+      w2.on('exit', (code) => console.log('terminated worker exit', code));
+    });`);
+  assert.equal(r.stdout, 'child exit 3\nworker exit 0\nterminated worker exit 1\n');
 });

@@ -3,6 +3,7 @@
 // Names (getValidStdio, maybeClose, flushStdio, onErrorNT, _closesNeeded, _handle, ...) follow
 // Node's so that a reader who knows Node finds their way.
 const EventEmitter = require('node:events');
+const { AsyncResource } = require('node:async_hooks');
 const net = require('node:net');
 const { closeSync } = require('node:fs');
 const { inspect } = require('node:util');
@@ -30,8 +31,12 @@ const kResourceUsage = Symbol('kResourceUsage');
 // The process handle: our counterpart of Node's `Process` wrap. One engine per loaded copy of
 // this module; it reports exits of the children it spawned by pid.
 //
-// Liveness: the engine's threadsafe function is weak. It is ref'd while at least one ref'd child
-// runs, which is exactly when Node's process handles keep the loop alive.
+// Liveness, as with Node's process handles: a ref'd running child keeps the loop alive.
+// - A "polled" child (the normal case) has its own uv_poll handle on its pidfd in the native
+//   engine, ref'd from the start; ref()/unref() toggle that handle (engine.setRef). It is closed
+//   before the exit is reported.
+// - A child watched by the reaper thread (no pidfd) reports through the engine's weak threadsafe
+//   function, which JS refs while at least one such ref'd child runs (refCount).
 const handles = new Map();
 let refCount = 0;
 let engine;
@@ -45,11 +50,15 @@ function onEngineExit(pid, exitCode, signal, usage) {
   const handle = handles.get(pid);
   if (handle === undefined) return;
   handles.delete(pid);
-  handle.unref();
+  if (handle.polled) handle.refed = false; // the native poll handle is gone already
+  else handle.unref();
   handle.pid = 0;
   handle[kResourceUsage] = usage;
   const signalCode = signal == null ? null : getSignalsToNamesMapping()[signal] ?? `SIG${signal}`;
-  handle.onexit(exitCode ?? 0, signalCode);
+  // A polled child's exit arrives through MakeCallback in the async context of its spawn() (the
+  // handle is the async resource). The reaper thread's path has no such context: restore it here.
+  if (handle.asyncResource) handle.asyncResource.runInAsyncScope(handle.onexit, handle, exitCode ?? 0, signalCode);
+  else handle.onexit(exitCode ?? 0, signalCode);
 }
 
 class Process {
@@ -57,6 +66,8 @@ class Process {
     this.onexit = null;
     this.pid = 0;
     this.refed = false;
+    this.polled = false;
+    this.asyncResource = undefined;
     this[kResourceUsage] = undefined;
   }
 
@@ -87,14 +98,20 @@ class Process {
       uid: options.uid ?? undefined,
       gid: options.gid ?? undefined,
       parentDeathSignal: options.parentDeathSignal,
-    });
+    }, this);
     for (let i = 0; i < result.stdio.length; i++) {
       if (result.stdio[i] >= 0) options.stdio[i].fd = result.stdio[i];
     }
     if (result.err === 0) {
       this.pid = result.pid;
       handles.set(this.pid, this);
-      this.ref();
+      this.polled = result.polled;
+      if (this.polled) {
+        this.refed = true;
+      } else {
+        this.asyncResource = new AsyncResource('PROCESSWRAP');
+        this.ref();
+      }
     }
     return result.err;
   }
@@ -111,13 +128,15 @@ class Process {
   ref() {
     if (this.refed || this.pid === 0) return;
     this.refed = true;
-    if (refCount++ === 0) getEngine().ref();
+    if (this.polled) getEngine().setRef(this.pid, true);
+    else if (refCount++ === 0) getEngine().ref();
   }
 
   unref() {
     if (!this.refed) return;
     this.refed = false;
-    if (--refCount === 0) getEngine().unref();
+    if (this.polled) getEngine().setRef(this.pid, false);
+    else if (--refCount === 0) getEngine().unref();
   }
 
   hasRef() {

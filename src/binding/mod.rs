@@ -2,8 +2,11 @@
 //! threadsafe function through which the reaper reports exits. Nothing here builds a JS `Error`:
 //! failures travel as negative errno numbers and JS makes Node's error objects from them.
 
+mod exit_poll;
+
 use std::ffi::CString;
 use std::os::fd::IntoRawFd;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
@@ -43,6 +46,9 @@ pub struct SpawnResult {
   pub err: i32,
   pub pid: i32,
   pub stdio: Vec<i32>,
+  /// True when the exit is watched on the event loop (a ref'd uv_poll handle per child: use
+  /// `setRef`); false when the reaper thread watches it (JS refs the engine: `ref`/`unref`).
+  pub polled: bool,
 }
 
 /// Arguments of the exit callback: (pid, exitCode, signal, resource usage).
@@ -56,9 +62,8 @@ fn timeval_us(tv: libc::timeval) -> f64 {
   tv.tv_sec as f64 * 1e6 + tv.tv_usec as f64
 }
 
-fn exit_args(exit: Exit) -> ExitArgs {
-  let ru = exit.rusage;
-  let usage = vec![
+fn rusage_fields(ru: &libc::rusage) -> [f64; 9] {
+  [
     timeval_us(ru.ru_utime),
     timeval_us(ru.ru_stime),
     ru.ru_maxrss as f64,
@@ -68,7 +73,11 @@ fn exit_args(exit: Exit) -> ExitArgs {
     ru.ru_oublock as f64,
     ru.ru_nvcsw as f64,
     ru.ru_nivcsw as f64,
-  ];
+  ]
+}
+
+fn exit_args(exit: Exit) -> ExitArgs {
+  let usage = rusage_fields(&exit.rusage).to_vec();
   FnArgs::from((exit.pid, exit.code, exit.signal, usage))
 }
 
@@ -76,7 +85,10 @@ fn exit_args(exit: Exit) -> ExitArgs {
 /// registry). It spawns children and reports their exits to the callback it was made with.
 #[napi]
 pub struct Engine {
+  /// The reaper thread's way back to JS (fallback when the loop cannot watch a pidfd).
   on_exit: Arc<ExitTsfn>,
+  /// Exit watching on the event loop: the fast path.
+  watcher: Option<Rc<exit_poll::Watcher>>,
 }
 
 fn c_string(s: String) -> std::result::Result<CString, Errno> {
@@ -129,7 +141,13 @@ fn plan_from(options: SpawnOptions) -> std::result::Result<SpawnPlan, Errno> {
 #[napi]
 impl Engine {
   #[napi(constructor)]
-  pub fn new(on_exit: Function<'_, ExitArgs, ()>) -> Result<Self> {
+  pub fn new(env: Env, on_exit: Function<'_, ExitArgs, ()>) -> Result<Self> {
+    // CHILD_PROCESS_RS_REAPER_THREAD=1 forces the fallback path (for its tests).
+    let watcher = if std::env::var_os("CHILD_PROCESS_RS_REAPER_THREAD").is_some() {
+      None
+    } else {
+      exit_poll::Watcher::new(env.raw(), on_exit.raw())
+    };
     let tsfn = on_exit
       .build_threadsafe_function::<Exit>()
       .callee_handled::<false>()
@@ -137,12 +155,14 @@ impl Engine {
       .build_callback(|ctx| Ok(exit_args(ctx.value)))?;
     Ok(Engine {
       on_exit: Arc::new(tsfn),
+      watcher,
     })
   }
 
-  /// Spawns a child. Never throws for an OS error: `err` carries it.
+  /// Spawns a child. Never throws for an OS error: `err` carries it. `resource` (the JS handle)
+  /// is the async resource of the exit callback.
   #[napi]
-  pub fn spawn(&self, options: SpawnOptions) -> SpawnResult {
+  pub fn spawn(&self, options: SpawnOptions, resource: Option<Object>) -> SpawnResult {
     let plan = match plan_from(options) {
       Ok(plan) => plan,
       Err(e) => {
@@ -150,6 +170,7 @@ impl Engine {
           err: e.to_uv(),
           pid: 0,
           stdio: Vec::new(),
+          polled: false,
         }
       }
     };
@@ -161,6 +182,17 @@ impl Engine {
       .collect();
     match outcome.result {
       Ok(pid) => {
+        let resource = resource.map(|r| r.raw()).unwrap_or(std::ptr::null_mut());
+        if let Some(watcher) = &self.watcher {
+          if watcher.watch(pid, resource) {
+            return SpawnResult {
+              err: 0,
+              pid,
+              stdio,
+              polled: true,
+            };
+          }
+        }
         let on_exit = Arc::clone(&self.on_exit);
         reaper::watch(
           pid,
@@ -170,17 +202,30 @@ impl Engine {
             on_exit.call(exit, ThreadsafeFunctionCallMode::NonBlocking);
           }),
         );
-        SpawnResult { err: 0, pid, stdio }
+        SpawnResult {
+          err: 0,
+          pid,
+          stdio,
+          polled: false,
+        }
       }
       Err(e) => SpawnResult {
         err: e.to_uv(),
         pid: 0,
         stdio,
+        polled: false,
       },
     }
   }
 
-  /// Keeps the event loop alive until `unref()`. JS calls this while it has ref'd live children.
+  /// `child.ref()`/`unref()` of a polled child. False if `pid` is not watched on the loop.
+  #[napi]
+  pub fn set_ref(&self, pid: i32, refed: bool) -> bool {
+    self.watcher.as_ref().is_some_and(|w| w.set_ref(pid, refed))
+  }
+
+  /// Keeps the event loop alive until `unref()`. JS calls this while it has ref'd live children
+  /// watched by the reaper thread.
   #[napi(js_name = "ref")]
   pub fn keep_alive(&self, env: Env) -> Result<()> {
     // SAFETY: called on the JS thread of the env that owns the tsfn, which is alive.
