@@ -69,10 +69,16 @@ test('events: spawn, exit, close in order; error instead of spawn for ENOENT and
 
 test("'close' waits for every stdio stream: a grandchild holding stdout delays it", () => {
   differential(async (h) => {
-    // sh exits at once, the background sleep keeps stdout open for a while.
-    const c = h.cp.spawn('sh', ['-c', 'echo start; (sleep 0.3; echo late) & exit 0']);
+    // sh exits at once; the background subshell keeps stdout open until we close fd 3, which we
+    // do only once 'exit' has been seen (so the order does not depend on timing).
+    const c = h.cp.spawn('sh', ['-c', 'echo start; (cat <&3 >/dev/null; echo late) & exit 0'], {
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    });
     const seen = [];
-    c.on('exit', (code) => seen.push(['exit', code]));
+    c.on('exit', (code) => {
+      seen.push(['exit', code]);
+      c.stdio[3].end();
+    });
     c.stdout.on('data', (d) => seen.push(['data', String(d)]));
     c.stdout.on('close', () => seen.push(['stdout close']));
     await new Promise((r) => c.on('close', (code) => r(seen.push(['close', code]))));

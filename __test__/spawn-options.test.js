@@ -36,7 +36,11 @@ test('env: given env only, prototype keys, undefined skipped, PATH of the child 
     await dump('prototype', Object.assign(Object.create(proto), { CPRS_OWN: 'own', CPRS_UNDEF: undefined }));
     await dump('number and null values', { CPRS_N: 5, CPRS_NULL: null, CPRS_T: true, PATH: process.env.PATH });
     process.env.CPRS_FROM_PARENT = 'parent';
+    process.env.CPRS_DELETED = 'gone';
+    delete process.env.CPRS_DELETED;
     await dump('default is process.env', undefined);
+    await dump('explicit process.env', process.env);
+    await dump('null env is process.env', null);
     // The program is searched on the child's PATH, not ours.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cprs-path-'));
     fs.writeFileSync(path.join(dir, 'cprs-only-here'), '#!/bin/sh\necho found "${0##*/}" "$@"\n', { mode: 0o755 });

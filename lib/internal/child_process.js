@@ -25,6 +25,9 @@ const UV_ENOSYS = -errnoConstants.ENOSYS;
 const UV_ESRCH = -errnoConstants.ESRCH;
 
 const SymbolDispose = Symbol.dispose ?? Symbol.for('nodejs.dispose');
+// On normalised spawn options: `envPairs` was left undefined because the child's environment is
+// exactly process.env (see normalizeSpawnArguments).
+const kInheritEnv = Symbol('kInheritEnv');
 const kResourceUsage = Symbol('kResourceUsage');
 
 // ---------------------------------------------------------------------------------------------
@@ -90,7 +93,8 @@ class Process {
     const result = getEngine().spawn({
       file: options.file,
       args: options.args === undefined ? [] : options.args.map((a) => `${a}`),
-      envPairs: options.envPairs ?? envPairsOf(process.env),
+      // undefined: the child inherits our environ, as libuv's child does when given no env.
+      envPairs: options.envPairs,
       // ProcessWrap::Spawn uses cwd only when it is a non-empty string (a Buffer is ignored).
       cwd: typeof options.cwd === 'string' && options.cwd !== '' ? options.cwd : undefined,
       stdio,
@@ -220,8 +224,22 @@ function onSpawnNT(self) {
   self.emit('spawn');
 }
 
+// Node's createSocket is `net.Socket({ handle: pipe, readable })` on the Pipe it made for the slot.
+// We get fds, so we make that Pipe ourselves: its class is learnt from the first socket made the
+// public way (`new net.Socket({ fd })`, which also works but costs twice as much: it probes the
+// fd's type with fstat/getsockname first).
+let PipeWrap;
+const kPipeSocket = 0; // PipeConstants.SOCKET
+
 function createSocket(fd, readable) {
-  return new net.Socket({ fd, readable });
+  if (PipeWrap !== undefined) {
+    const handle = new PipeWrap(kPipeSocket);
+    if (handle.open(fd) === 0) return new net.Socket({ handle, readable });
+    handle.close();
+  }
+  const socket = new net.Socket({ fd, readable });
+  PipeWrap ??= socket._handle?.constructor?.name === 'Pipe' ? socket._handle.constructor : undefined;
+  return socket;
 }
 
 ChildProcess.prototype.spawn = function spawn(options) {
@@ -240,7 +258,7 @@ ChildProcess.prototype.spawn = function spawn(options) {
 
   if (ipc !== undefined) {
     // Let the child know about the opened IPC channel.
-    if (options.envPairs === undefined) options.envPairs = [];
+    if (options.envPairs === undefined) options.envPairs = options[kInheritEnv] ? envPairsOf(process.env) : [];
     else validateArray(options.envPairs, 'options.envPairs');
     options.envPairs.push(`NODE_CHANNEL_FD=${ipcFd}`);
     options.envPairs.push(`NODE_CHANNEL_SERIALIZATION_MODE=${serialization}`);
@@ -464,6 +482,7 @@ function getValidStdio(stdio, sync) {
 
 module.exports = {
   ChildProcess,
+  kInheritEnv,
   getValidStdio,
   stdioStringToArray,
   kResourceUsage,

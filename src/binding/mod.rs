@@ -30,7 +30,8 @@ pub struct StdioSlot {
 pub struct SpawnOptions {
   pub file: String,
   pub args: Vec<String>,
-  pub env_pairs: Vec<String>,
+  /// `KEY=value` pairs; none means "this process's environ", as libuv does without an env.
+  pub env_pairs: Option<Vec<String>>,
   pub cwd: Option<String>,
   pub stdio: Vec<StdioSlot>,
   pub detached: Option<bool>,
@@ -95,6 +96,21 @@ fn c_string(s: String) -> std::result::Result<CString, Errno> {
   CString::new(s).map_err(|_| Errno(libc::EINVAL))
 }
 
+/// A copy of this process's environment. JS only asks for it on the main thread while no worker
+/// (which could change the environment concurrently) exists.
+fn environ() -> Vec<CString> {
+  use std::os::unix::ffi::OsStrExt;
+  std::env::vars_os()
+    .filter_map(|(k, v)| {
+      let mut kv = Vec::with_capacity(k.len() + v.len() + 1);
+      kv.extend_from_slice(k.as_bytes());
+      kv.push(b'=');
+      kv.extend_from_slice(v.as_bytes());
+      CString::new(kv).ok()
+    })
+    .collect()
+}
+
 fn plan_from(options: SpawnOptions) -> std::result::Result<SpawnPlan, Errno> {
   let stdio = options
     .stdio
@@ -124,11 +140,13 @@ fn plan_from(options: SpawnOptions) -> std::result::Result<SpawnPlan, Errno> {
       .into_iter()
       .map(c_string)
       .collect::<std::result::Result<_, _>>()?,
-    envp: options
-      .env_pairs
-      .into_iter()
-      .map(c_string)
-      .collect::<std::result::Result<_, _>>()?,
+    envp: match options.env_pairs {
+      Some(pairs) => pairs
+        .into_iter()
+        .map(c_string)
+        .collect::<std::result::Result<_, _>>()?,
+      None => environ(),
+    },
     cwd: options.cwd.map(c_string).transpose()?,
     stdio,
     detached: options.detached.unwrap_or(false),
