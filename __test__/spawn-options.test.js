@@ -172,3 +172,17 @@ test('serialization validation and windowsHide / windowsVerbatimArguments accept
     await h.watch(h.cp.spawn('echo', ['both'], { windowsHide: false, windowsVerbatimArguments: false }), 'both');
   });
 });
+
+test('an executable script without #! runs with /bin/sh, as execvp does in Node', () => {
+  differential(async (h) => {
+    const fs = require('node:fs');
+    const os = require('node:os');
+    const path = require('node:path');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cprs-noshebang-'));
+    fs.writeFileSync(path.join(dir, 'script'), 'echo "no shebang: ${0##*/} $*"\nexit 5\n', { mode: 0o755 });
+    await h.watch(h.cp.spawn(path.join(dir, 'script'), ['a', 'b c']), 'by path');
+    await h.watch(h.cp.spawn('script', ['on PATH'], { env: { PATH: dir } }), 'on PATH');
+    await h.watch(h.cp.spawn('script', [], { cwd: dir, env: { PATH: '.' }, argv0: 'zero' }), 'argv0');
+    fs.rmSync(dir, { recursive: true });
+  });
+});
