@@ -132,6 +132,20 @@ test('signal: aborted before, aborted later, reason as cause, with killSignal', 
     c.on('spawn', () => ac2.abort());
     await h.watch(c, 'no reason');
 
+    // Aborted synchronously right after spawn() (port of test-child-process-spawn-controller).
+    const ac4 = new AbortController();
+    const e = h.cp.spawn('sleep', ['10'], { signal: ac4.signal, killSignal: 'SIGKILL' });
+    const watched = h.watch(e, 'sync abort'); // 'error' is emitted inside abort()
+    ac4.abort();
+    await watched;
+
+    // Aborted in the 'exit' listener, after the child was killed otherwise: no 'error'.
+    const ac5 = new AbortController();
+    const f = h.cp.spawn('sleep', ['10'], { signal: ac5.signal });
+    f.on('exit', () => ac5.abort());
+    f.on('spawn', () => f.kill());
+    await h.watch(f, 'abort in exit');
+
     // Aborting after the child exited does nothing.
     const ac3 = new AbortController();
     const d = h.cp.spawn('true', [], { signal: ac3.signal });
