@@ -86,14 +86,16 @@ test("node:child_process children spawned in the same process still get 'exit' (
     for (let i = 0; i < 50; i++) { go(cp, 'ours', i); go(real, 'node', i); }
     const t = setTimeout(() => { console.log('stuck', pending); process.exit(1); }, 10000);
     function done() { clearTimeout(t); console.log('bad', JSON.stringify(bad)); }`;
-  const r = run(code, 'ours');
-  assert.deepEqual([r.status, r.stdout], [0, 'bad []\n']);
-  // And the same mix three times in a row under spawnSync load.
-  const r2 = run(code.replace("go(real, 'node', i); }", "go(real, 'node', i); } real.spawnSync('true');"), 'ours');
-  assert.deepEqual([r2.status, r2.stdout], [0, 'bad []\n']);
+  for (const impl of ['ours', 'ours-reaper']) {
+    const r = run(code, impl);
+    assert.deepEqual([r.status, r.stdout], [0, 'bad []\n'], impl);
+    // And the same mix with a spawnSync of node:child_process in between.
+    const r2 = run(code.replace("go(real, 'node', i); }", "go(real, 'node', i); } real.spawnSync('true');"), impl);
+    assert.deepEqual([r2.status, r2.stdout], [0, 'bad []\n'], impl);
+  }
 });
 
-test('no fd growth, no zombies and no leftover threads after many spawns', () => {
+for (const impl of ['ours', 'ours-reaper']) test(`no fd growth, no zombies and no leftover threads after many spawns (${impl})`, () => {
   const r = run(`
     const fs = require('node:fs');
     const fds = () => fs.readdirSync('/proc/self/fd').length;
@@ -126,7 +128,7 @@ test('no fd growth, no zombies and no leftover threads after many spawns', () =>
       await new Promise((r) => setTimeout(r, 1500));
       const after = { fds: fds(), threads: threads(), ...children() };
       console.log(JSON.stringify({ before, after, spawnErr }));
-    })();`, 'ours', 60000);
+    })();`, impl, 60000);
   assert.equal(r.status, 0, JSON.stringify(r));
   const { before, after, spawnErr } = JSON.parse(r.stdout);
   assert.equal(spawnErr, 'ENOENT');
