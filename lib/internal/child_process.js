@@ -3,6 +3,7 @@
 // Names (getValidStdio, maybeClose, flushStdio, onErrorNT, _closesNeeded, _handle, ...) follow
 // Node's so that a reader who knows Node finds their way.
 const EventEmitter = require('node:events');
+const { AsyncResource } = require('node:async_hooks');
 const net = require('node:net');
 const { closeSync } = require('node:fs');
 const { inspect } = require('node:util');
@@ -24,14 +25,22 @@ const UV_ENOSYS = -errnoConstants.ENOSYS;
 const UV_ESRCH = -errnoConstants.ESRCH;
 
 const SymbolDispose = Symbol.dispose ?? Symbol.for('nodejs.dispose');
+// On normalised spawn options: `envPairs` was left undefined because the child's environment is
+// exactly process.env (see normalizeSpawnArguments).
+const kInheritEnv = Symbol('kInheritEnv');
 const kResourceUsage = Symbol('kResourceUsage');
 
 // ---------------------------------------------------------------------------------------------
 // The process handle: our counterpart of Node's `Process` wrap. One engine per loaded copy of
 // this module; it reports exits of the children it spawned by pid.
 //
-// Liveness: the engine's threadsafe function is weak. It is ref'd while at least one ref'd child
-// runs, which is exactly when Node's process handles keep the loop alive.
+// Liveness, as with Node's process handles: a ref'd running child keeps the loop alive.
+// - A "polled" child (the normal case) has its own uv_poll handle on its pidfd in the native
+//   engine, ref'd from the start; ref()/unref() toggle that handle (engine.setRef). It is closed
+//   before the exit is reported.
+// - A child watched by the reaper thread (no pidfd) reports through the engine's weak threadsafe
+//   function, which JS refs while at least one such ref'd child runs (refCount). The engine makes
+//   that function for the first such child and releases it on close(), once no child is left.
 const handles = new Map();
 let refCount = 0;
 let engine;
@@ -41,27 +50,29 @@ function getEngine() {
   return engine;
 }
 
-// With no live child left, release the engine (and its threadsafe function): an idle one would
-// show up as an open handle in jest --detectOpenHandles. The next spawn makes a new one.
+// With no live child left, release the engine's threadsafe function (if the reaper thread path
+// made one): an idle one would show up as an open handle in jest --detectOpenHandles. The engine
+// itself stays: it holds the event loop's per-child watches, which close on their own.
 function maybeCloseEngine() {
-  if (engine !== undefined && handles.size === 0) {
-    engine.close();
-    engine = undefined;
-  }
+  if (engine !== undefined && handles.size === 0) engine.close();
 }
 
 function onEngineExit(pid, exitCode, signal, usage) {
   const handle = handles.get(pid);
   if (handle === undefined) return;
   handles.delete(pid);
-  handle.unref();
+  if (handle.polled) handle.refed = false; // the native poll handle is gone already
+  else handle.unref();
   handle.pid = 0;
   handle[kResourceUsage] = usage;
   // Node names the signal with its C++ signo_string (SIGABRT, not SIGIOT; '' for realtime signals,
   // which onexit then treats as no signal at all, as Node does).
   const signalCode = signal == null ? null : signoString(signal);
   maybeCloseEngine();
-  handle.onexit(exitCode ?? 0, signalCode);
+  // A polled child's exit arrives through MakeCallback in the async context of its spawn() (the
+  // handle is the async resource). The reaper thread's path has no such context: restore it here.
+  if (handle.asyncResource) handle.asyncResource.runInAsyncScope(handle.onexit, handle, exitCode ?? 0, signalCode);
+  else handle.onexit(exitCode ?? 0, signalCode);
 }
 
 class Process {
@@ -69,6 +80,8 @@ class Process {
     this.onexit = null;
     this.pid = 0;
     this.refed = false;
+    this.polled = false;
+    this.asyncResource = undefined;
     this[kResourceUsage] = undefined;
   }
 
@@ -91,21 +104,29 @@ class Process {
     const result = getEngine().spawn({
       file: options.file,
       args: options.args === undefined ? [] : options.args.map((a) => `${a}`),
-      envPairs: options.envPairs ?? envPairsOf(process.env),
-      cwd: options.cwd == null || options.cwd === '' ? undefined : `${options.cwd}`,
+      // undefined: the child inherits our environ, as libuv's child does when given no env.
+      envPairs: options.envPairs,
+      // ProcessWrap::Spawn uses cwd only when it is a non-empty string (a Buffer is ignored).
+      cwd: typeof options.cwd === 'string' && options.cwd !== '' ? options.cwd : undefined,
       stdio,
       detached: !!options.detached,
       uid: options.uid ?? undefined,
       gid: options.gid ?? undefined,
       parentDeathSignal: options.parentDeathSignal,
-    });
+    }, this);
     for (let i = 0; i < result.stdio.length; i++) {
       if (result.stdio[i] >= 0) options.stdio[i].fd = result.stdio[i];
     }
     if (result.err === 0) {
       this.pid = result.pid;
       handles.set(this.pid, this);
-      this.ref();
+      this.polled = result.polled;
+      if (this.polled) {
+        this.refed = true;
+      } else {
+        this.asyncResource = new AsyncResource('PROCESSWRAP');
+        this.ref();
+      }
     } else {
       maybeCloseEngine();
     }
@@ -113,19 +134,26 @@ class Process {
   }
 
   kill(signal) {
-    return this.pid === 0 ? UV_ESRCH : binding.kill(this.pid, signal);
+    if (this.pid === 0) return UV_ESRCH;
+    const err = binding.kill(this.pid, signal);
+    // ESRCH while the exit has not reached us yet: the reaper has already reaped the child and its
+    // exit is on its way. For Node the child is still a zombie until then, and kill(2) on a zombie
+    // succeeds, so report success as Node would.
+    return err === UV_ESRCH ? 0 : err;
   }
 
   ref() {
     if (this.refed || this.pid === 0) return;
     this.refed = true;
-    if (refCount++ === 0) getEngine().ref();
+    if (this.polled) getEngine().setRef(this.pid, true);
+    else if (refCount++ === 0) getEngine().ref();
   }
 
   unref() {
     if (!this.refed) return;
     this.refed = false;
-    if (--refCount === 0) getEngine().unref();
+    if (this.polled) getEngine().setRef(this.pid, false);
+    else if (--refCount === 0) getEngine().unref();
   }
 
   hasRef() {
@@ -209,8 +237,22 @@ function onSpawnNT(self) {
   self.emit('spawn');
 }
 
+// Node's createSocket is `net.Socket({ handle: pipe, readable })` on the Pipe it made for the slot.
+// We get fds, so we make that Pipe ourselves: its class is learnt from the first socket made the
+// public way (`new net.Socket({ fd })`, which also works but costs twice as much: it probes the
+// fd's type with fstat/getsockname first).
+let PipeWrap;
+const kPipeSocket = 0; // PipeConstants.SOCKET
+
 function createSocket(fd, readable) {
-  return new net.Socket({ fd, readable });
+  if (PipeWrap !== undefined) {
+    const handle = new PipeWrap(kPipeSocket);
+    if (handle.open(fd) === 0) return new net.Socket({ handle, readable });
+    handle.close();
+  }
+  const socket = new net.Socket({ fd, readable });
+  PipeWrap ??= socket._handle?.constructor?.name === 'Pipe' ? socket._handle.constructor : undefined;
+  return socket;
 }
 
 ChildProcess.prototype.spawn = function spawn(options) {
@@ -229,7 +271,7 @@ ChildProcess.prototype.spawn = function spawn(options) {
 
   if (ipc !== undefined) {
     // Let the child know about the opened IPC channel.
-    if (options.envPairs === undefined) options.envPairs = [];
+    if (options.envPairs === undefined) options.envPairs = options[kInheritEnv] ? envPairsOf(process.env) : [];
     else validateArray(options.envPairs, 'options.envPairs');
     options.envPairs.push(`NODE_CHANNEL_FD=${ipcFd}`);
     options.envPairs.push(`NODE_CHANNEL_SERIALIZATION_MODE=${serialization}`);
@@ -406,17 +448,16 @@ function stdioStringToArray(stdio, channel) {
   return options;
 }
 
-// The fd behind a stream or handle we can give a child: a net.Socket, a Pipe/TCP/TTY handle, an
-// fs stream with a numeric fd.
-function getHandleFd(stdio) {
-  if (stdio == null || typeof stdio !== 'object') return undefined;
-  for (const h of [stdio, stdio.handle, stdio._handle]) {
-    if (h != null && typeof h === 'object' && typeof h.fd === 'number' && h.fd >= 0 &&
-        typeof h.readStart === 'function') {
-      return h;
-    }
-  }
-  return undefined;
+// Node's getHandleWrapType: a libuv handle of one of these classes (a Pipe, TTY, TCP or UDP
+// wrap; what `socket._handle` holds) can be given to a child, whose slot gets the handle's fd.
+// Node tests `instanceof` against its internal classes, which a module cannot reach; their
+// constructor names are the same test.
+const kWrapTypes = { __proto__: null, Pipe: 'pipe', TTY: 'tty', TCP: 'tcp', UDP: 'udp' };
+
+function getHandleWrapType(stream) {
+  if (stream == null || typeof stream !== 'object') return false;
+  const ctor = Object.getPrototypeOf(stream)?.constructor;
+  return (typeof ctor === 'function' && kWrapTypes[ctor.name]) || false;
 }
 
 function getValidStdio(stdio, sync) {
@@ -454,9 +495,9 @@ function getValidStdio(stdio, sync) {
       acc.push({ type: 'inherit', fd: i });
     } else if (typeof stdio === 'number' || typeof stdio.fd === 'number') {
       acc.push({ type: 'fd', fd: typeof stdio === 'number' ? stdio : stdio.fd });
-    } else if (getHandleFd(stdio)) {
-      const handle = getHandleFd(stdio);
-      acc.push({ type: 'wrap', handle, _stdio: stdio });
+    } else if (getHandleWrapType(stdio) || getHandleWrapType(stdio.handle) || getHandleWrapType(stdio._handle)) {
+      const handle = getHandleWrapType(stdio) ? stdio : getHandleWrapType(stdio.handle) ? stdio.handle : stdio._handle;
+      acc.push({ type: 'wrap', wrapType: getHandleWrapType(handle), handle, _stdio: stdio });
     } else if (ArrayBuffer.isView(stdio) || typeof stdio === 'string') {
       if (!sync) throw new ERR_INVALID_SYNC_FORK_INPUT(inspect(stdio));
     } else {
@@ -470,6 +511,7 @@ function getValidStdio(stdio, sync) {
 
 module.exports = {
   ChildProcess,
+  kInheritEnv,
   getValidStdio,
   stdioStringToArray,
   kResourceUsage,

@@ -2,7 +2,7 @@
 // Node's error objects, rebuilt in JS so that they are created in the caller's realm (an Error made
 // in native code fails `instanceof Error` inside jest). Messages follow Node 20's
 // lib/internal/errors.js word for word; the differential tests compare them with Node's own.
-const { inspect, getSystemErrorName } = require('node:util');
+const { format, inspect, getSystemErrorName } = require('node:util');
 
 const kTypes = ['string', 'function', 'number', 'object', 'Function', 'Object', 'boolean', 'bigint', 'symbol'];
 const classRegExp = /^([A-Z][a-z0-9]*)+$/;
@@ -101,7 +101,8 @@ const messages = {
     } else received = inspect(input);
     return `The value of "${str}" is out of range. It must be ${range}. Received ${received}`;
   },
-  ERR_UNKNOWN_SIGNAL: (signal) => `Unknown signal: ${signal}`,
+  // Node's message is the format string 'Unknown signal: %s'.
+  ERR_UNKNOWN_SIGNAL: (signal) => format('Unknown signal: %s', signal),
   ERR_CHILD_PROCESS_IPC_REQUIRED: (name) =>
     `Forked processes must have an IPC channel, missing value 'ipc' in ${name}`,
   ERR_CHILD_PROCESS_STDIO_MAXBUFFER: (name) => `${name} maxBuffer length exceeded`,

@@ -123,7 +123,8 @@ function getValidatedPath(fileURLOrPath, propName) {
   if (str.includes('\u0000')) {
     throw new ERR_INVALID_ARG_VALUE(propName, path, 'must be a string, Uint8Array, or URL without null bytes');
   }
-  return str;
+  // Like Node's, a Buffer stays a Buffer (spawn() then ignores it: only a string cwd is used).
+  return path;
 }
 
 module.exports = {

@@ -2,8 +2,11 @@
 //! threadsafe function through which the reaper reports exits. Nothing here builds a JS `Error`:
 //! failures travel as negative errno numbers and JS makes Node's error objects from them.
 
+mod exit_poll;
+
 use std::ffi::CString;
 use std::os::fd::IntoRawFd;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
@@ -29,7 +32,8 @@ pub struct StdioSlot {
 pub struct SpawnOptions {
   pub file: String,
   pub args: Vec<String>,
-  pub env_pairs: Vec<String>,
+  /// `KEY=value` pairs; none means "this process's environ", as libuv does without an env.
+  pub env_pairs: Option<Vec<String>>,
   pub cwd: Option<String>,
   pub stdio: Vec<StdioSlot>,
   pub detached: Option<bool>,
@@ -45,6 +49,9 @@ pub struct SpawnResult {
   pub err: i32,
   pub pid: i32,
   pub stdio: Vec<i32>,
+  /// True when the exit is watched on the event loop (a ref'd uv_poll handle per child: use
+  /// `setRef`); false when the reaper thread watches it (JS refs the engine: `ref`/`unref`).
+  pub polled: bool,
 }
 
 /// Arguments of the exit callback: (pid, exitCode, signal, resource usage).
@@ -58,9 +65,8 @@ fn timeval_us(tv: libc::timeval) -> f64 {
   tv.tv_sec as f64 * 1e6 + tv.tv_usec as f64
 }
 
-fn exit_args(exit: Exit) -> ExitArgs {
-  let ru = exit.rusage;
-  let usage = vec![
+fn rusage_fields(ru: &libc::rusage) -> [f64; 9] {
+  [
     timeval_us(ru.ru_utime),
     timeval_us(ru.ru_stime),
     ru.ru_maxrss as f64,
@@ -70,7 +76,11 @@ fn exit_args(exit: Exit) -> ExitArgs {
     ru.ru_oublock as f64,
     ru.ru_nvcsw as f64,
     ru.ru_nivcsw as f64,
-  ];
+  ]
+}
+
+fn exit_args(exit: Exit) -> ExitArgs {
+  let usage = rusage_fields(&exit.rusage).to_vec();
   FnArgs::from((exit.pid, exit.code, exit.signal, usage))
 }
 
@@ -84,13 +94,35 @@ fn exit_args(exit: Exit) -> ExitArgs {
 /// handles are destroyed when their child exits, and so is ours now.
 #[napi]
 pub struct Engine {
-  /// None once closed. The reaper's callbacks hold their own clones, so closing while a child
-  /// runs would only delay the release; JS closes only when none runs.
+  /// The JS exit callback, kept to make `on_exit` when a child needs the reaper thread.
+  callback: FunctionRef<ExitArgs, ()>,
+  /// The reaper thread's way back to JS (the fallback when the loop cannot watch a pidfd). Made
+  /// for the first such child only, and dropped by `close()` when JS has no child left: even weak
+  /// and unref'd, a live tsfn is an async resource without `hasRef()`, so leak finders (jest
+  /// --detectOpenHandles, why-is-node-running) would list it forever. The reaper's callbacks
+  /// hold their own clones, so closing never cuts off a child that still runs.
   on_exit: Option<Arc<ExitTsfn>>,
+  /// Exit watching on the event loop: the fast path, which needs no threadsafe function.
+  watcher: Option<Rc<exit_poll::Watcher>>,
 }
 
 fn c_string(s: String) -> std::result::Result<CString, Errno> {
   CString::new(s).map_err(|_| Errno(libc::EINVAL))
+}
+
+/// A copy of this process's environment. JS only asks for it on the main thread while no worker
+/// (which could change the environment concurrently) exists.
+fn environ() -> Vec<CString> {
+  use std::os::unix::ffi::OsStrExt;
+  std::env::vars_os()
+    .filter_map(|(k, v)| {
+      let mut kv = Vec::with_capacity(k.len() + v.len() + 1);
+      kv.extend_from_slice(k.as_bytes());
+      kv.push(b'=');
+      kv.extend_from_slice(v.as_bytes());
+      CString::new(kv).ok()
+    })
+    .collect()
 }
 
 fn plan_from(options: SpawnOptions) -> std::result::Result<SpawnPlan, Errno> {
@@ -104,9 +136,16 @@ fn plan_from(options: SpawnOptions) -> std::result::Result<SpawnPlan, Errno> {
       _ => Err(Errno(libc::EINVAL)),
     })
     .collect::<std::result::Result<Vec<_>, _>>()?;
+  // JS has checked that ids are int32. libuv stores them into uid_t/gid_t as they are, so -5
+  // becomes 4294967291 (a valid id for root) and -1 becomes (uid_t)-1, which setuid rejects with
+  // EINVAL in the child. Same wrapping here.
   let id = |v: Option<i64>| -> std::result::Result<Option<u32>, Errno> {
-    v.map(|v| u32::try_from(v).map_err(|_| Errno(libc::EINVAL)))
-      .transpose()
+    v.map(|v| {
+      i32::try_from(v)
+        .map(|v| v as u32)
+        .map_err(|_| Errno(libc::EINVAL))
+    })
+    .transpose()
   };
   Ok(SpawnPlan {
     file: c_string(options.file)?,
@@ -115,11 +154,13 @@ fn plan_from(options: SpawnOptions) -> std::result::Result<SpawnPlan, Errno> {
       .into_iter()
       .map(c_string)
       .collect::<std::result::Result<_, _>>()?,
-    envp: options
-      .env_pairs
-      .into_iter()
-      .map(c_string)
-      .collect::<std::result::Result<_, _>>()?,
+    envp: match options.env_pairs {
+      Some(pairs) => pairs
+        .into_iter()
+        .map(c_string)
+        .collect::<std::result::Result<_, _>>()?,
+      None => environ(),
+    },
     cwd: options.cwd.map(c_string).transpose()?,
     stdio,
     detached: options.detached.unwrap_or(false),
@@ -132,33 +173,54 @@ fn plan_from(options: SpawnOptions) -> std::result::Result<SpawnPlan, Errno> {
 #[napi]
 impl Engine {
   #[napi(constructor)]
-  pub fn new(on_exit: Function<'_, ExitArgs, ()>) -> Result<Self> {
-    let tsfn = on_exit
-      .build_threadsafe_function::<Exit>()
-      .callee_handled::<false>()
-      .weak::<true>()
-      .build_callback(|ctx| Ok(exit_args(ctx.value)))?;
+  pub fn new(env: Env, on_exit: Function<'_, ExitArgs, ()>) -> Result<Self> {
+    // CHILD_PROCESS_RS_REAPER_THREAD=1 forces the fallback path (for its tests).
+    let watcher = if std::env::var_os("CHILD_PROCESS_RS_REAPER_THREAD").is_some() {
+      None
+    } else {
+      exit_poll::Watcher::new(env.raw(), on_exit.raw())
+    };
     Ok(Engine {
-      on_exit: Some(Arc::new(tsfn)),
+      callback: on_exit.create_ref()?,
+      on_exit: None,
+      watcher,
     })
   }
 
-  /// Releases the exit callback. The engine cannot spawn afterwards (JS makes a new one).
+  /// Releases the reaper thread's threadsafe function, if any. JS calls this when it has no live
+  /// child; the next child that needs the reaper thread makes a new one.
   #[napi]
   pub fn close(&mut self) {
     self.on_exit = None;
   }
 
-  /// Spawns a child. Never throws for an OS error: `err` carries it.
+  /// The threadsafe function for a child watched by the reaper thread, made on first use.
+  fn reaper_callback(&mut self, env: &Env) -> Result<Arc<ExitTsfn>> {
+    if let Some(on_exit) = &self.on_exit {
+      return Ok(Arc::clone(on_exit));
+    }
+    let on_exit = Arc::new(
+      self
+        .callback
+        .borrow_back(env)?
+        .build_threadsafe_function::<Exit>()
+        .callee_handled::<false>()
+        .weak::<true>()
+        .build_callback(|ctx| Ok(exit_args(ctx.value)))?,
+    );
+    self.on_exit = Some(Arc::clone(&on_exit));
+    Ok(on_exit)
+  }
+
+  /// Spawns a child. Never throws for an OS error: `err` carries it. `resource` (the JS handle)
+  /// is the async resource of the exit callback.
   #[napi]
-  pub fn spawn(&self, options: SpawnOptions) -> SpawnResult {
-    let Some(on_exit) = &self.on_exit else {
-      return SpawnResult {
-        err: Errno(libc::EBADF).to_uv(),
-        pid: 0,
-        stdio: Vec::new(),
-      };
-    };
+  pub fn spawn(
+    &mut self,
+    env: Env,
+    options: SpawnOptions,
+    resource: Option<Object>,
+  ) -> SpawnResult {
     let plan = match plan_from(options) {
       Ok(plan) => plan,
       Err(e) => {
@@ -166,6 +228,7 @@ impl Engine {
           err: e.to_uv(),
           pid: 0,
           stdio: Vec::new(),
+          polled: false,
         }
       }
     };
@@ -177,7 +240,32 @@ impl Engine {
       .collect();
     match outcome.result {
       Ok(pid) => {
-        let on_exit = Arc::clone(on_exit);
+        let resource = resource.map(|r| r.raw()).unwrap_or(std::ptr::null_mut());
+        if let Some(watcher) = &self.watcher {
+          if watcher.watch(pid, resource) {
+            return SpawnResult {
+              err: 0,
+              pid,
+              stdio,
+              polled: true,
+            };
+          }
+        }
+        let on_exit = match self.reaper_callback(&env) {
+          Ok(on_exit) => on_exit,
+          Err(_) => {
+            // No way to report this child's exit: do not leave it running unobserved. The reaper
+            // still reaps it; the user sees EAGAIN as an 'error' event, as for a failed fork.
+            let _ = reaper::send_signal(pid, libc::SIGKILL);
+            reaper::watch(pid, Box::new(|_| {}));
+            return SpawnResult {
+              err: Errno(libc::EAGAIN).to_uv(),
+              pid: 0,
+              stdio,
+              polled: false,
+            };
+          }
+        };
         reaper::watch(
           pid,
           Box::new(move |exit| {
@@ -186,17 +274,30 @@ impl Engine {
             on_exit.call(exit, ThreadsafeFunctionCallMode::NonBlocking);
           }),
         );
-        SpawnResult { err: 0, pid, stdio }
+        SpawnResult {
+          err: 0,
+          pid,
+          stdio,
+          polled: false,
+        }
       }
       Err(e) => SpawnResult {
         err: e.to_uv(),
         pid: 0,
         stdio,
+        polled: false,
       },
     }
   }
 
-  /// Keeps the event loop alive until `unref()`. JS calls this while it has ref'd live children.
+  /// `child.ref()`/`unref()` of a polled child. False if `pid` is not watched on the loop.
+  #[napi]
+  pub fn set_ref(&self, pid: i32, refed: bool) -> bool {
+    self.watcher.as_ref().is_some_and(|w| w.set_ref(pid, refed))
+  }
+
+  /// Keeps the event loop alive until `unref()`. JS calls this while it has ref'd live children
+  /// watched by the reaper thread.
   #[napi(js_name = "ref")]
   pub fn keep_alive(&self, env: Env) -> Result<()> {
     let Some(on_exit) = &self.on_exit else {

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::errors::{cvt, cvt_retry, Errno, Result};
 
@@ -41,6 +41,9 @@ struct Entry {
 #[derive(Default)]
 struct State {
   entries: HashMap<libc::pid_t, Entry>,
+  /// Children whose pidfd someone else watches (the event loop, see `binding::exit_poll`),
+  /// registered here so that [`send_signal`] still goes through their pidfd.
+  external: HashMap<libc::pid_t, Arc<OwnedFd>>,
   /// Children watched by a blocking `waitpid` thread because no pidfd could be had.
   fallback: HashMap<libc::pid_t, ()>,
   thread_running: bool,
@@ -111,6 +114,20 @@ pub fn watch(pid: libc::pid_t, on_exit: OnExit) {
       .stack_size(64 * 1024)
       .spawn(move || reaper_loop(r));
     st.thread_running = spawned.is_ok();
+  }
+}
+
+/// Registers the pidfd of a child that is watched elsewhere, for [`send_signal`].
+pub fn register_external(pid: libc::pid_t, pidfd: Arc<OwnedFd>) {
+  if let Some(r) = reaper() {
+    r.lock().external.insert(pid, pidfd);
+  }
+}
+
+/// Forgets a pid registered with [`register_external`] (before reaping it).
+pub fn unregister_external(pid: libc::pid_t) {
+  if let Some(r) = reaper() {
+    r.lock().external.remove(&pid);
   }
 }
 
@@ -193,7 +210,7 @@ fn reaper_loop(r: &'static Reaper) {
 
 /// `wait4(pid)`. `None` means "not exited yet" (WNOHANG). If someone else reaped our child
 /// (ECHILD), the status is lost: report it with neither code nor signal, as it cannot be known.
-fn wait_exit(pid: libc::pid_t, flags: libc::c_int) -> Option<Exit> {
+pub fn wait_exit(pid: libc::pid_t, flags: libc::c_int) -> Option<Exit> {
   let mut status = 0;
   // SAFETY: rusage is plain data.
   let mut rusage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -232,12 +249,17 @@ pub fn send_signal(pid: libc::pid_t, sig: i32) -> Result<()> {
     return kill(pid, sig);
   };
   let st = r.lock();
-  if let Some(entry) = st.entries.get(&pid) {
-    // SAFETY: valid pidfd; NULL siginfo means "as kill(2) would".
+  let pidfd = st
+    .entries
+    .get(&pid)
+    .map(|e| e.pidfd.as_raw_fd())
+    .or_else(|| st.external.get(&pid).map(|fd| fd.as_raw_fd()));
+  if let Some(pidfd) = pidfd {
+    // SAFETY: a valid pidfd (kept open by the lock we hold); NULL siginfo means "as kill(2) would".
     let rc = unsafe {
       libc::syscall(
         libc::SYS_pidfd_send_signal,
-        entry.pidfd.as_raw_fd(),
+        pidfd,
         sig,
         std::ptr::null::<libc::siginfo_t>(),
         0,

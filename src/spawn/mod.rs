@@ -127,22 +127,43 @@ fn prepare_and_spawn(
   }
 
   let program = resolve_program(&plan.file, &plan.envp, plan.cwd.as_deref())?;
-  let argv = null_terminated(&plan.argv);
   let envp = null_terminated(&plan.envp);
+  let mut result = spawn_program(plan, &program, &plan.argv, &envp, &slots);
+  if result == Err(Errno(libc::ENOEXEC)) {
+    // Node's child runs glibc's execvp, which runs a file the kernel cannot execute (a script
+    // without a `#!` line) with `/bin/sh file args...`. posix_spawn does not, so do it here.
+    let mut sh_argv = Vec::with_capacity(plan.argv.len() + 1);
+    sh_argv.push(BIN_SH.to_owned());
+    sh_argv.push(program.clone());
+    sh_argv.extend(plan.argv.iter().skip(1).cloned());
+    result = spawn_program(plan, BIN_SH, &sh_argv, &envp, &slots);
+  }
+  drop(temporaries);
+  result
+}
+
+const BIN_SH: &CStr = c"/bin/sh";
+
+fn spawn_program(
+  plan: &SpawnPlan,
+  program: &CStr,
+  argv: &[CString],
+  envp: &[*mut libc::c_char],
+  slots: &[Slot],
+) -> Result<libc::pid_t> {
+  let argv = null_terminated(argv);
   let child = Child {
-    program: &program,
+    program,
     argv: &argv,
-    envp: &envp,
-    slots: &slots,
+    envp,
+    slots,
     plan,
   };
-  let result = if plan.uid.is_some() || plan.gid.is_some() || plan.parent_death_signal.is_some() {
+  if plan.uid.is_some() || plan.gid.is_some() || plan.parent_death_signal.is_some() {
     child.fork_exec()
   } else {
     child.posix_spawn()
-  };
-  drop(temporaries);
-  result
+  }
 }
 
 fn null_terminated(strings: &[CString]) -> Vec<*mut libc::c_char> {

@@ -201,3 +201,21 @@ fn fork_path_reports_exec_errors_and_runs() {
   p.uid = Some(me);
   assert_eq!(spawn(&p).result.unwrap_err(), Errno(libc::ENOENT));
 }
+
+#[test]
+fn script_without_shebang_runs_with_bin_sh_like_execvp() {
+  let dir = std::env::temp_dir().join(format!("cprs-noexec-{}", std::process::id()));
+  std::fs::create_dir_all(&dir).unwrap();
+  let script = dir.join("script");
+  std::fs::write(&script, "echo \"args:$0:$1:$2\"\n").unwrap();
+  std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+  let path = script.to_str().unwrap();
+  let (status, out) = run(plan(
+    path,
+    &["a", "b"],
+    vec![StdioSpec::Ignore, StdioSpec::Pipe],
+  ));
+  assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+  assert_eq!(out[0], format!("args:{path}:a:b\n"));
+  std::fs::remove_dir_all(&dir).unwrap();
+}
