@@ -1,10 +1,12 @@
 'use strict';
 // The public surface, mirroring Node's lib/child_process.js: argument normalisation and the
 // functions users call. The machinery lives in lib/internal/.
-const { ChildProcess } = require('./internal/child_process');
-const { codes: { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE }, AbortError } = require('./internal/errors');
+const { ChildProcess, stdioStringToArray } = require('./internal/child_process');
+const { codes: { ERR_CHILD_PROCESS_IPC_REQUIRED, ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE }, AbortError } =
+  require('./internal/errors');
 const {
   isInt32,
+  validateArray,
   validateAbortSignal,
   validateArgumentNullCheck,
   validateArgumentsNullCheck,
@@ -17,6 +19,63 @@ const {
 } = require('./internal/validators');
 
 const kEmptyObject = Object.freeze({ __proto__: null });
+
+/**
+ * Spawns a new Node.js process + fork.
+ * @param {string|URL} modulePath
+ * @param {string[]} [args]
+ * @param {object} [options]
+ * @returns {ChildProcess}
+ */
+function fork(modulePath, args = [], options) {
+  modulePath = getValidatedPath(modulePath, 'modulePath');
+
+  // Get options and args arguments.
+  let execArgv;
+
+  if (args == null) {
+    args = [];
+  } else if (typeof args === 'object' && !Array.isArray(args)) {
+    options = args;
+    args = [];
+  } else {
+    validateArray(args, 'args');
+  }
+
+  if (options != null) {
+    validateObject(options, 'options');
+  }
+  options = { __proto__: null, ...options, shell: false };
+  options.execPath = options.execPath || process.execPath;
+  validateArgumentNullCheck(options.execPath, 'options.execPath');
+
+  // Prepare arguments for fork:
+  execArgv = options.execArgv || process.execArgv;
+  validateArgumentsNullCheck(execArgv, 'options.execArgv');
+
+  if (execArgv === process.execArgv && process._eval != null) {
+    const index = execArgv.lastIndexOf(process._eval);
+    if (index > 0) {
+      // Remove the -e switch to avoid fork bombing ourselves.
+      execArgv = execArgv.slice();
+      execArgv.splice(index - 1, 2);
+    }
+  }
+
+  args = [...execArgv, modulePath, ...args];
+
+  if (typeof options.stdio === 'string') {
+    options.stdio = stdioStringToArray(options.stdio, 'ipc');
+  } else if (!Array.isArray(options.stdio)) {
+    // Use a separate fd=3 for the IPC channel. Inherit stdin, stdout, and stderr from the parent
+    // if silent isn't set.
+    options.stdio = stdioStringToArray(options.silent ? 'pipe' : 'inherit', 'ipc');
+  } else if (!options.stdio.includes('ipc')) {
+    throw new ERR_CHILD_PROCESS_IPC_REQUIRED('options.stdio');
+  }
+
+  return spawn(options.execPath, args, options);
+}
 
 function copyProcessEnvToEnv(env, name, optionEnv) {
   if (process.env[name] && (!optionEnv || !Object.prototype.hasOwnProperty.call(optionEnv, name))) {
@@ -181,6 +240,7 @@ function spawn(file, args, options) {
 
 module.exports = {
   ChildProcess,
+  fork,
   spawn,
   // Internal, shared with lib/internal/*: not part of Node's public surface.
   _normalizeSpawnArguments: normalizeSpawnArguments,

@@ -440,6 +440,7 @@ function getValidStdio(stdio, sync) {
 
 module.exports = {
   ChildProcess,
+  maybeClose,
   getValidStdio,
   stdioStringToArray,
   kResourceUsage,

@@ -2,6 +2,8 @@
 //! threadsafe function through which the reaper reports exits. Nothing here builds a JS `Error`:
 //! failures travel as negative errno numbers and JS makes Node's error objects from them.
 
+pub mod ipc;
+
 use std::ffi::CString;
 use std::os::fd::IntoRawFd;
 use std::sync::Arc;
