@@ -17,12 +17,12 @@
 const EventEmitter = require('node:events');
 const net = require('node:net');
 const dgram = require('node:dgram');
-const v8 = require('node:v8');
 const { closeSync } = require('node:fs');
 const { constants: { errno: { EBADF } } } = require('node:os');
 const { deprecate } = require('node:util');
 
 const binding = require('../binding');
+const { FrameWriter, deserializeFrames } = require('./ipc_serialization');
 const {
   codes: {
     ERR_CHILD_CLOSED_BEFORE_REPLY,
@@ -56,79 +56,43 @@ const KIND_PROTOCOL = 3;
 
 const nop = () => {};
 const UV_EBADF = -EBADF;
+const kDefaultSendOptions = Object.freeze({ swallowErrors: false });
 
 // ---------------------------------------------------------------------------------------------
-// Serialization, as Node's lib/internal/child_process/serialization.js.
-
-// Extend V8's serializer APIs to give more JSON-like behaviour in some cases; in particular, for
-// native objects this serializes them the same way that JSON does rather than throwing.
-const kArrayBufferViewTag = 0;
-const kNotArrayBufferViewTag = 1;
-class ChildProcessSerializer extends v8.DefaultSerializer {
-  _writeHostObject(object) {
-    if (ArrayBuffer.isView(object)) {
-      this.writeUint32(kArrayBufferViewTag);
-      return super._writeHostObject(object);
-    }
-    this.writeUint32(kNotArrayBufferViewTag);
-    this.writeValue({ ...object });
-  }
+// Reading json: `frames` is the text of one or more whole lines, without the last newline.
+function parseJsonFrames(frames, onMessage) {
+  const lines = frames.split('\n');
+  for (let i = 0; i < lines.length; i++) onMessage(JSON.parse(lines[i]), i);
 }
-
-class ChildProcessDeserializer extends v8.DefaultDeserializer {
-  _readHostObject() {
-    const tag = this.readUint32();
-    if (tag === kArrayBufferViewTag) return super._readHostObject();
-    if (tag !== kNotArrayBufferViewTag) throw new Error(`Invalid host object tag ${tag} in IPC message`);
-    return this.readValue();
-  }
-}
-
-const serializations = {
-  json: {
-    encode(message) {
-      return JSON.stringify(message) + '\n';
-    },
-    // `frames` is the text of one or more whole lines, without the last newline.
-    decode(frames, onMessage) {
-      const lines = frames.split('\n');
-      for (let i = 0; i < lines.length; i++) onMessage(JSON.parse(lines[i]), i);
-    },
-  },
-  advanced: {
-    encode(message) {
-      const ser = new ChildProcessSerializer();
-      // Add 4 bytes, to later populate with message length
-      ser.writeRawBytes(Buffer.allocUnsafe(4));
-      ser.writeHeader();
-      ser.writeValue(message);
-      const serializedMessage = ser.releaseBuffer();
-      const serializedMessageLength = serializedMessage.length - 4;
-      serializedMessage[0] = serializedMessageLength >> 24 & 0xFF;
-      serializedMessage[1] = serializedMessageLength >> 16 & 0xFF;
-      serializedMessage[2] = serializedMessageLength >> 8 & 0xFF;
-      serializedMessage[3] = serializedMessageLength & 0xFF;
-      return serializedMessage;
-    },
-    // `frames` is a Buffer of one or more whole length-prefixed frames.
-    decode(frames, onMessage) {
-      let offset = 0;
-      for (let i = 0; offset < frames.length; i++) {
-        const size = frames[offset] * 0x1000000 + (frames[offset + 1] << 16 | frames[offset + 2] << 8 | frames[offset + 3]);
-        const deserializer = new ChildProcessDeserializer(frames.subarray(offset + 4, offset + 4 + size));
-        offset += 4 + size;
-        deserializer.readHeader();
-        onMessage(deserializer.readValue(), i);
-      }
-    },
-  },
-};
 
 // ---------------------------------------------------------------------------------------------
 // The channel handle: plays the part of Node's Pipe(IPC) handle for setupChannel.
 
-// Writes are tracked by their end offset in the output stream: a write completes once the
-// native side has settled (written, or dropped with a dead channel) that many bytes.
+// Writing. The first message of a tick goes to the native side at once (and straight to the socket
+// when nothing is queued), so that send() then process.exit() delivers, as in Node. Messages sent
+// later in the same tick, or while output is queued, are batched in JS and handed over in one
+// call at the end of the tick (or at process exit): that is what makes a burst of sends cost a
+// few large sendmsg calls rather than one each.
+//
+// Completion is tracked by end offset in the output stream: a write completes once the native
+// side has settled (written, or dropped with a dead channel) that many bytes. `_completions` holds
+// [endOffset, item, ...] from `_head`, where an item is what `oncomplete` receives: the send's
+// callback, or `kNoCallback`, or a `Batch` of them.
+const kNoCallback = Symbol('kNoCallback');
+
+class Batch {
+  constructor(callbacks) {
+    this.callbacks = callbacks;
+  }
+}
+
+// Channels with a batch waiting for the end of the tick: flushed at process exit too.
+const pendingChannels = new Set();
+let exitHookInstalled = false;
+function flushAllPending() {
+  for (const channel of pendingChannels) flushPending(channel);
+}
+
 class ChannelHandle {
   constructor(fd, serializationMode) {
     this.state = new Float64Array(4);
@@ -137,17 +101,18 @@ class ChannelHandle {
                                          (kind, a, b) => this._onevent(kind, a, b));
     this.onread = nop;
     this.onprotocolerror = nop;
+    this.oncomplete = nop;
     this.sockets = { got: {}, send: {} };
     this.lastWriteWasAsync = false;
     this.closed = false;
     this._buffering = undefined;
-    // Messages sent while earlier output is still queued, batched until the end of the tick:
-    // `_pending` is their concatenation (a string for json, Buffers for advanced).
-    this._pending = this.advanced ? [] : '';
+    // The batch of this tick: `_pending` is the concatenated messages (a string for json, Buffers
+    // for advanced), `_pendingCallbacks` their callbacks.
+    this._batching = false;
+    this._pending = '';
     this._pendingBytes = 0;
-    this._pendingReqs = [];
-    this._flushScheduled = false;
-    // Write requests waiting for completion: [endOffset, req, endOffset, req, ...] from _head.
+    this._writer = this.advanced ? new FrameWriter() : null;
+    this._pendingCallbacks = [];
     this._completions = [];
     this._head = 0;
   }
@@ -181,35 +146,57 @@ class ChannelHandle {
     return this.native.hasRef();
   }
 
-  // Writes one encoded message, with `handle`'s fd when given. Returns 0 or a negative errno and,
-  // as Node's StreamBase does, tells through `lastWriteWasAsync` whether `req.oncomplete` will be
+  // Appends the encoding of `message` to the pending batch. Throws (appending nothing) what
+  // JSON.stringify or Node's serializer would throw.
+  _append(message) {
+    if (this.advanced) {
+      this._writer.append(message);
+      this._pendingBytes = this._writer.length;
+    } else {
+      const data = JSON.stringify(message) + '\n';
+      this._pending += data;
+      this._pendingBytes += data.length;
+    }
+  }
+
+  // Takes the pending batch, as a string (json) or Buffer (advanced).
+  _takePending() {
+    this._pendingBytes = 0;
+    if (this.advanced) return this._writer.take();
+    const data = this._pending;
+    this._pending = '';
+    return data;
+  }
+
+  _writeNative(data, fd) {
+    return typeof data === 'string' ? this.native.writeString(data, fd) : this.native.writeBuffer(data, fd);
+  }
+
+  // Writes `message`, with `handle`'s fd when given. Returns 0 or a negative errno and, as Node's
+  // StreamBase does, tells through `lastWriteWasAsync` whether `oncomplete(callback)` will be
   // called later.
-  write(req, data, handle) {
+  write(callback, message, handle) {
+    const item = callback === undefined ? kNoCallback : callback;
+    if (handle === undefined && !this.closed && (this._batching || this.state[S_QUEUED] > 0)) {
+      this._append(message);
+      this._pendingCallbacks.push(item);
+      this._startBatch();
+      this.lastWriteWasAsync = true;
+      return 0;
+    }
+    this._flushPending();
+    this._append(message);
+    const data = this._takePending();
     if (this.closed) {
       this.lastWriteWasAsync = false;
       return UV_EBADF;
     }
-    if (handle === undefined && (this._pendingReqs.length !== 0 || this.state[S_QUEUED] > 0)) {
-      // Earlier output is still queued, so this message could not go out now anyway: batch it
-      // with the others sent in this tick and hand them to the native queue in one call.
-      if (this.advanced) this._pending.push(data);
-      else this._pending += data;
-      this._pendingBytes += data.length;
-      this._pendingReqs.push(req);
-      if (!this._flushScheduled) {
-        this._flushScheduled = true;
-        process.nextTick(flushPending, this);
-      }
-      this.lastWriteWasAsync = true;
-      return 0;
-    }
-    if (this._pendingReqs.length !== 0) this._flushPending();
-    const fd = handle === undefined ? undefined : handle.fd;
-    const err = typeof data === 'string' ? this.native.writeString(data, fd) : this.native.writeBuffer(data, fd);
+    const err = this._writeNative(data, handle === undefined ? undefined : handle.fd);
     if (err !== 0) {
       this.lastWriteWasAsync = false;
       return err;
     }
+    this._startBatch();
     const end = this.state[S_SUBMITTED];
     // A write that carries a handle completes asynchronously in Node (libuv's uv_write2).
     if (this.state[S_SETTLED] >= end && handle === undefined) {
@@ -217,23 +204,32 @@ class ChannelHandle {
       return 0;
     }
     this.lastWriteWasAsync = true;
-    this._completions.push(end, req);
+    this._completions.push(end, item);
     if (this.state[S_SETTLED] >= end) setImmediate(settle, this);
     return 0;
   }
 
+  // Later writes of this tick join a batch, handed over at the end of the tick.
+  _startBatch() {
+    if (this._batching) return;
+    this._batching = true;
+    pendingChannels.add(this);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.on('exit', flushAllPending);
+    }
+    process.nextTick(flushPending, this);
+  }
+
   _flushPending() {
-    const reqs = this._pendingReqs;
-    if (reqs.length === 0) return;
-    const data = this.advanced ? Buffer.concat(this._pending) : this._pending;
-    this._pending = this.advanced ? [] : '';
-    this._pendingBytes = 0;
-    this._pendingReqs = [];
-    const err = this.advanced ? this.native.writeBuffer(data) : this.native.writeString(data);
-    // A failed write of queued messages completes them all, as libuv's failed async writes do
+    const callbacks = this._pendingCallbacks;
+    if (callbacks.length === 0) return;
+    this._pendingCallbacks = [];
+    const err = this._writeNative(this._takePending());
+    // A failed write of batched messages completes them all, as libuv's failed async writes do
     // in Node (whose callback ignores the status); the channel's end shows up on the read side.
-    const end = err === 0 ? this.state[S_SUBMITTED] : 0;
-    for (let i = 0; i < reqs.length; i++) this._completions.push(end, reqs[i]);
+    this._completions.push(err === 0 ? this.state[S_SUBMITTED] : 0,
+                           callbacks.length === 1 ? callbacks[0] : new Batch(callbacks));
     this._settle();
   }
 
@@ -242,17 +238,31 @@ class ChannelHandle {
     const settled = this.state[S_SETTLED];
     const completions = this._completions;
     while (this._head < completions.length && completions[this._head] <= settled) {
-      const req = completions[this._head + 1];
+      const item = completions[this._head + 1];
       completions[this._head + 1] = undefined;
       this._head += 2;
-      if (typeof req.oncomplete === 'function') {
-        try {
-          req.oncomplete();
-        } catch (err) {
-          // As with one libuv write callback throwing: the others still complete.
-          setImmediate(settle, this);
-          throw err;
+      try {
+        if (item instanceof Batch) {
+          const callbacks = item.callbacks;
+          for (let i = 0; i < callbacks.length; i++) {
+            try {
+              this.oncomplete(callbacks[i]);
+            } catch (err) {
+              // The rest of the batch completes as its own item, after this one.
+              if (i + 1 < callbacks.length) {
+                this._head -= 2;
+                completions[this._head + 1] = new Batch(callbacks.slice(i + 1));
+              }
+              throw err;
+            }
+          }
+        } else {
+          this.oncomplete(item);
         }
+      } catch (err) {
+        // As with one libuv write callback throwing: the others still complete.
+        setImmediate(settle, this);
+        throw err;
       }
     }
     if (this._head === completions.length) {
@@ -290,13 +300,15 @@ class ChannelHandle {
     if (this.closed) return;
     this._flushPending();
     this.closed = true;
+    pendingChannels.delete(this);
     this.native.close();
     if (this._head < this._completions.length) setImmediate(completeAll, this);
   }
 }
 
 function flushPending(channel) {
-  channel._flushScheduled = false;
+  channel._batching = false;
+  pendingChannels.delete(channel);
   if (!channel.closed) channel._flushPending();
 }
 
@@ -699,7 +711,13 @@ function setupChannel(target, fd, serializationMode) {
   target._handleQueue = null;
   target._pendingMessage = null;
 
-  const { encode, decode } = serializations[serializationMode];
+  channel.oncomplete = (callback) => {
+    control.unrefCounted();
+    if (typeof callback === 'function')
+      callback(null);
+  };
+
+  const decode = serializationMode === 'advanced' ? deserializeFrames : parseJsonFrames;
 
   let pendingHandle = null;
   let fdPairs;
@@ -868,7 +886,8 @@ function setupChannel(target, fd, serializationMode) {
       validateObject(options, 'options');
     }
 
-    options = { swallowErrors: false, ...options };
+    // (Node spreads into a new object; nothing mutates it, so the common case shares one.)
+    options = options === undefined ? kDefaultSendOptions : { swallowErrors: false, ...options };
 
     if (this.connected) {
       return this._send(message, handle, options, callback);
@@ -964,9 +983,7 @@ function setupChannel(target, fd, serializationMode) {
       return this._handleQueue.length === 1;
     }
 
-    const req = { oncomplete: null };
-
-    const err = channel.write(req, encode(message), handle || undefined);
+    const err = channel.write(callback, message, handle || undefined);
     const wasAsyncWrite = channel.lastWriteWasAsync;
 
     if (err === 0) {
@@ -978,11 +995,7 @@ function setupChannel(target, fd, serializationMode) {
       }
 
       if (wasAsyncWrite) {
-        req.oncomplete = () => {
-          control.unrefCounted();
-          if (typeof callback === 'function')
-            callback(null);
-        };
+        // channel.oncomplete (below) undoes this and calls the callback.
         control.refCounted();
       } else if (typeof callback === 'function') {
         process.nextTick(callback, null);

@@ -53,6 +53,24 @@ const KIND_END: i32 = 2;
 /// `(KIND_PROTOCOL, size)`: the peer sent a frame over the size limit. JS closes.
 const KIND_PROTOCOL: i32 = 3;
 
+/// Consecutive failed spins double the number of answers after which we do not spin, up to this.
+const MAX_SPIN_PENALTY: u32 = 64;
+
+/// How long to busy-poll for the peer's reply after JS answered it: 100 µs, or
+/// `CHILD_PROCESS_RS_IPC_SPIN_US`; none on a single CPU, where it would only delay the peer.
+fn spin_budget() -> std::time::Duration {
+  static BUDGET: OnceLock<std::time::Duration> = OnceLock::new();
+  *BUDGET.get_or_init(|| {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let default = if cpus >= 2 { 100 } else { 0 };
+    let us = std::env::var("CHILD_PROCESS_RS_IPC_SPIN_US")
+      .ok()
+      .and_then(|v| v.trim().parse().ok())
+      .unwrap_or(default);
+    std::time::Duration::from_micros(us)
+  })
+}
+
 /// Bytes read per poll wakeup before the batch goes to JS and the loop gets a turn.
 const READ_BUDGET: usize = 1 << 20;
 
@@ -133,6 +151,9 @@ struct Inner {
   state_ref: Cell<sys::napi_ref>,
   state: *mut f64,
   async_context: Cell<sys::napi_async_context>,
+  /// Busy-poll bookkeeping: answers to let pass without spinning, and the current penalty.
+  spin_skip: Cell<u32>,
+  spin_penalty: Cell<u32>,
 }
 
 /// The parent's end of one IPC channel, as `lib/internal/ipc.js` sees it.
@@ -236,6 +257,8 @@ impl IpcChannel {
         state_ref: Cell::new(state_ref),
         state: data.cast(),
         async_context: Cell::new(async_context),
+        spin_skip: Cell::new(0),
+        spin_penalty: Cell::new(0),
       });
 
       let mut uv_loop = ptr::null_mut();
@@ -423,29 +446,83 @@ impl Inner {
       return;
     }
     if events & UV_READABLE != 0 && self.reading.get() {
-      let end = match &mut *self.channel.borrow_mut() {
-        Some(ch) => ch.read(READ_BUDGET),
-        None => return,
-      };
-      self.update_state();
-      self.deliver_batch();
-      if self.closing.get() {
-        return;
-      }
-      if let Some(end) = end {
-        let (kind, arg) = match end {
-          ReadEnd::Eof => (KIND_END, 0.0),
-          ReadEnd::Error(e) => (KIND_END, e.to_uv() as f64),
-          ReadEnd::Protocol(FrameError::TooLarge(size)) => (KIND_PROTOCOL, size as f64),
+      loop {
+        let submitted = self.submitted();
+        let end = match &mut *self.channel.borrow_mut() {
+          Some(ch) => ch.read(READ_BUDGET),
+          None => return,
         };
-        self.end(kind, arg);
-        return;
+        self.update_state();
+        self.deliver_batch();
+        if self.closing.get() {
+          return;
+        }
+        if let Some(end) = end {
+          let (kind, arg) = match end {
+            ReadEnd::Eof => (KIND_END, 0.0),
+            ReadEnd::Error(e) => (KIND_END, e.to_uv() as f64),
+            ReadEnd::Protocol(FrameError::TooLarge(size)) => (KIND_PROTOCOL, size as f64),
+          };
+          self.end(kind, arg);
+          return;
+        }
+        if self.submitted() == submitted || !self.spin_for_input() {
+          break;
+        }
       }
     }
     if events & UV_WRITABLE != 0 {
       self.flush();
     }
     self.update_poll();
+  }
+
+  fn submitted(&self) -> u64 {
+    match &*self.channel.borrow() {
+      Some(ch) => ch.writer().submitted(),
+      None => 0,
+    }
+  }
+
+  /// After JS answered a message, waits a little for the peer's reply by polling instead of going
+  /// back to sleep in epoll. See "Busy-polling" in the module docs. Returns whether input arrived.
+  fn spin_for_input(&self) -> bool {
+    let budget = spin_budget();
+    if budget.is_zero() {
+      return false;
+    }
+    let fd = match &*self.channel.borrow() {
+      // Output is backed up: this is a stream, not a conversation.
+      Some(ch) if ch.writer().queued() == 0 => ch.fd(),
+      _ => return false,
+    };
+    let skip = self.spin_skip.get();
+    if skip > 0 {
+      self.spin_skip.set(skip - 1);
+      return false;
+    }
+    let start = std::time::Instant::now();
+    loop {
+      let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+      };
+      // SAFETY: poll on our own fd with a zero timeout.
+      if unsafe { libc::poll(&mut p, 1, 0) } != 0 {
+        self.spin_penalty.set(0);
+        return true;
+      }
+      if start.elapsed() >= budget {
+        // The peer is slower than the budget: spin less for a while, so a peer that takes long
+        // to answer costs us little CPU.
+        let penalty = (self.spin_penalty.get() * 2 + 1).min(MAX_SPIN_PENALTY);
+        self.spin_penalty.set(penalty);
+        self.spin_skip.set(penalty);
+        return false;
+      }
+      std::hint::spin_loop();
+    }
   }
 
   /// Reading is over: tell JS, which closes the channel.
