@@ -19,3 +19,11 @@ test('missing program: async ENOENT with Node error fields', () => {
     await h.watch(c);
   });
 });
+
+test('argument errors: the stack starts with Node\'s "TypeError [ERR_X]: message" line', () => {
+  differential(async (h) => {
+    h.throws('args not an array', () => h.cp.spawn('sh', 42));
+    h.throws('empty file', () => h.cp.spawn(''));
+    h.throws('bad stdio', () => h.cp.spawn('sh', [], { stdio: 'bogus' }));
+  });
+});

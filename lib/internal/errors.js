@@ -187,6 +187,8 @@ function makeNodeError(key) {
 function captureStack(error, header, fn) {
   Object.defineProperty(error, 'name', { value: header, configurable: true, writable: true });
   Error.captureStackTrace(error, fn);
+  // V8 formats the stack lazily, on first access: do it while the name still carries the code.
+  error.stack; // eslint-disable-line no-unused-expressions
   delete error.name;
 }
 
