@@ -68,17 +68,26 @@ function parseJsonFrames(frames, onMessage) {
 // ---------------------------------------------------------------------------------------------
 // The channel handle: plays the part of Node's Pipe(IPC) handle for setupChannel.
 
-// Writing. The first message of a tick goes to the native side at once (and straight to the socket
-// when nothing is queued), so that send() then process.exit() delivers, as in Node. Messages sent
-// later in the same tick, or while output is queued, are batched in JS and handed over in one
-// call at the end of the tick (or at process exit): that is what makes a burst of sends cost a
-// few large sendmsg calls rather than one each.
+// Writing, as Node does it: a message goes to the socket at once if it can (so that send() then
+// process.exit() delivers), else it is queued; send() returns false while more than 128 KiB are
+// queued, and a write that had to be queued completes (and holds a ref on the channel) later.
 //
-// Completion is tracked by end offset in the output stream: a write completes once the native
-// side has settled (written, or dropped with a dead channel) that many bytes. `_completions` holds
-// [endOffset, item, ...] from `_head`, where an item is what `oncomplete` receives: the send's
-// callback, or `kNoCallback`, or a `Batch` of them.
+// What we add is batching. The first message of a tick is written at once; the messages sent
+// after it in the same tick are encoded into one batch, which is written (directly to the socket
+// if it has room, as each of them would have been) at the end of the tick, when it reaches 64 KiB,
+// or at process exit. A burst of sends then costs a few large sendmsg calls rather than one each.
+// A batched message completes as it would have in Node: synchronously (callback on next tick) if
+// its batch went out at once, else asynchronously.
+//
+// Async completion is tracked by end offset in the output stream: a write completes once the
+// native side has settled (written, or dropped with a dead channel) that many bytes.
+// `_completions` holds [endOffset, item, ...] from `_head`; an item is a callback, `kNoCallback`,
+// or a `Batch` of them.
 const kNoCallback = Symbol('kNoCallback');
+// What write() returns for a message it batched: the channel completes it itself.
+const kBatched = 1;
+// Batches are flushed early when they reach this size.
+const kBatchLimit = 64 * 1024;
 
 class Batch {
   constructor(callbacks) {
@@ -99,20 +108,24 @@ class ChannelHandle {
     this.advanced = serializationMode === 'advanced';
     this.native = new binding.IpcChannel(fd, this.advanced, kMaxFrame, this.state,
                                          (kind, a, b) => this._onevent(kind, a, b));
+    // Set by setupChannel.
     this.onread = nop;
     this.onprotocolerror = nop;
-    this.oncomplete = nop;
+    this.oncomplete = nop; // (callback) an async write completed
+    this.onasync = nop; // () a batched write turned out asynchronous
+    this.onwriteerror = nop; // (callback, swallowErrors, errno) a batched write failed
     this.sockets = { got: {}, send: {} };
     this.lastWriteWasAsync = false;
     this.closed = false;
     this._buffering = undefined;
-    // The batch of this tick: `_pending` is the concatenated messages (a string for json, Buffers
-    // for advanced), `_pendingCallbacks` their callbacks.
+    // The batch: encoded messages (a string for json, in a FrameWriter for advanced), and for each
+    // its callback and swallowErrors option.
     this._batching = false;
     this._pending = '';
     this._pendingBytes = 0;
     this._writer = this.advanced ? new FrameWriter() : null;
     this._pendingCallbacks = [];
+    this._pendingSwallow = [];
     this._completions = [];
     this._head = 0;
   }
@@ -129,9 +142,10 @@ class ChannelHandle {
     this._buffering = value;
   }
 
-  // Bytes not yet handed to the socket (Node's stream writeQueueSize).
+  // Bytes queued and not yet handed to the socket (Node's stream writeQueueSize). A batch still
+  // being built does not count: it will be written at once if the socket has room, as Node would.
   get writeQueueSize() {
-    return this.state[S_QUEUED] + this._pendingBytes;
+    return this.state[S_QUEUED];
   }
 
   ref() {
@@ -146,7 +160,7 @@ class ChannelHandle {
     return this.native.hasRef();
   }
 
-  // Appends the encoding of `message` to the pending batch. Throws (appending nothing) what
+  // Appends the encoding of `message` to the batch. Throws (appending nothing) what
   // JSON.stringify or Node's serializer would throw.
   _append(message) {
     if (this.advanced) {
@@ -159,7 +173,7 @@ class ChannelHandle {
     }
   }
 
-  // Takes the pending batch, as a string (json) or Buffer (advanced).
+  // Takes the batch, as a string (json) or Buffer (advanced).
   _takePending() {
     this._pendingBytes = 0;
     if (this.advanced) return this._writer.take();
@@ -172,30 +186,24 @@ class ChannelHandle {
     return typeof data === 'string' ? this.native.writeString(data, fd) : this.native.writeBuffer(data, fd);
   }
 
-  // Writes `message`, with `handle`'s fd when given. Returns 0 or a negative errno and, as Node's
-  // StreamBase does, tells through `lastWriteWasAsync` whether `oncomplete(callback)` will be
-  // called later.
-  write(callback, message, handle) {
-    const item = callback === undefined ? kNoCallback : callback;
+  // Writes `message`, with `handle`'s fd when given. Returns a negative errno, or 0 and tells,
+  // as Node's StreamBase does, through `lastWriteWasAsync` whether `oncomplete(callback)` will be
+  // called later, or `kBatched` when the channel takes care of the completion itself.
+  write(callback, message, handle, swallowErrors) {
     if (handle === undefined && !this.closed && (this._batching || this.state[S_QUEUED] > 0)) {
       this._append(message);
-      this._pendingCallbacks.push(item);
-      this._startBatch();
-      this.lastWriteWasAsync = true;
-      return 0;
+      this._pendingCallbacks.push(callback === undefined ? kNoCallback : callback);
+      this._pendingSwallow.push(swallowErrors);
+      if (this._pendingBytes >= kBatchLimit) this._flushPending();
+      else this._startBatch();
+      return kBatched;
     }
     this._flushPending();
     this._append(message);
     const data = this._takePending();
-    if (this.closed) {
-      this.lastWriteWasAsync = false;
-      return UV_EBADF;
-    }
+    if (this.closed) return UV_EBADF;
     const err = this._writeNative(data, handle === undefined ? undefined : handle.fd);
-    if (err !== 0) {
-      this.lastWriteWasAsync = false;
-      return err;
-    }
+    if (err !== 0) return err;
     this._startBatch();
     const end = this.state[S_SUBMITTED];
     // A write that carries a handle completes asynchronously in Node (libuv's uv_write2).
@@ -204,12 +212,12 @@ class ChannelHandle {
       return 0;
     }
     this.lastWriteWasAsync = true;
-    this._completions.push(end, item);
+    this._completions.push(end, callback === undefined ? kNoCallback : callback);
     if (this.state[S_SETTLED] >= end) setImmediate(settle, this);
     return 0;
   }
 
-  // Later writes of this tick join a batch, handed over at the end of the tick.
+  // Later writes of this tick join a batch, written at the end of the tick.
   _startBatch() {
     if (this._batching) return;
     this._batching = true;
@@ -224,13 +232,24 @@ class ChannelHandle {
   _flushPending() {
     const callbacks = this._pendingCallbacks;
     if (callbacks.length === 0) return;
+    const swallow = this._pendingSwallow;
     this._pendingCallbacks = [];
+    this._pendingSwallow = [];
     const err = this._writeNative(this._takePending());
-    // A failed write of batched messages completes them all, as libuv's failed async writes do
-    // in Node (whose callback ignores the status); the channel's end shows up on the read side.
-    this._completions.push(err === 0 ? this.state[S_SUBMITTED] : 0,
-                           callbacks.length === 1 ? callbacks[0] : new Batch(callbacks));
-    this._settle();
+    if (err !== 0) {
+      for (let i = 0; i < callbacks.length; i++) this.onwriteerror(callbacks[i], swallow[i], err);
+      return;
+    }
+    const end = this.state[S_SUBMITTED];
+    if (this.state[S_SETTLED] >= end) {
+      // Went out at once: completes as Node's synchronous writes do.
+      for (let i = 0; i < callbacks.length; i++) {
+        if (callbacks[i] !== kNoCallback) process.nextTick(callbacks[i], null);
+      }
+      return;
+    }
+    for (let i = 0; i < callbacks.length; i++) this.onasync();
+    this._completions.push(end, callbacks.length === 1 ? callbacks[0] : new Batch(callbacks));
   }
 
   // Completes, in order, every write whose bytes are settled.
@@ -716,6 +735,16 @@ function setupChannel(target, fd, serializationMode) {
     if (typeof callback === 'function')
       callback(null);
   };
+  channel.onasync = () => control.refCounted();
+  channel.onwriteerror = (callback, swallowErrors, err) => {
+    if (swallowErrors) return;
+    const ex = new ErrnoException(err, 'write');
+    if (typeof callback === 'function') {
+      process.nextTick(callback, ex);
+    } else {
+      process.nextTick(() => target.emit('error', ex));
+    }
+  };
 
   const decode = serializationMode === 'advanced' ? deserializeFrames : parseJsonFrames;
 
@@ -983,7 +1012,8 @@ function setupChannel(target, fd, serializationMode) {
       return this._handleQueue.length === 1;
     }
 
-    const err = channel.write(callback, message, handle || undefined);
+    const err = channel.write(callback, message, handle || undefined, options.swallowErrors);
+    if (err === kBatched) return channel.writeQueueSize < (65536 * 2);
     const wasAsyncWrite = channel.lastWriteWasAsync;
 
     if (err === 0) {

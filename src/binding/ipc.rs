@@ -359,12 +359,12 @@ impl IpcChannel {
     self.inner.close();
   }
 
-  /// The socket, or -1 once closed.
+  /// The socket, or UV_EINVAL once closing, as `uv_fileno` answers for a closing handle.
   #[napi(getter)]
   pub fn fd(&self) -> i32 {
     match &*self.inner.channel.borrow() {
       Some(ch) if !self.inner.closing.get() => ch.fd(),
-      _ => -1,
+      _ => Errno(libc::EINVAL).to_uv(),
     }
   }
 }
