@@ -27,3 +27,15 @@ test('argument errors: the stack starts with Node\'s "TypeError [ERR_X]: message
     h.throws('bad stdio', () => h.cp.spawn('sh', [], { stdio: 'bogus' }));
   });
 });
+
+test('a child that writes and exits at once: its output comes before its exit, as in Node', () => {
+  differential(async (h) => {
+    const order = [];
+    const c = h.cp.spawn('sh', ['-c', 'echo out; echo err >&2']);
+    c.stdout.on('data', () => order.push('stdout data'));
+    c.stderr.on('data', () => order.push('stderr data'));
+    c.on('exit', () => order.push('exit'));
+    await h.watch(c);
+    h.record('data before exit', order.indexOf('exit') === order.length - 1);
+  });
+});

@@ -41,7 +41,15 @@ function getEngine() {
   return engine;
 }
 
+// libuv handles SIGCHLD after every other I/O event of the same poll phase, so in Node a child's
+// last output and its IPC messages and EOF, when they arrive together with its exit, come first.
+// Our exits arrive through the reaper's async handle, which may be anywhere among them: let the
+// poll phase finish (the check phase follows it in the same loop iteration) before reporting.
 function onEngineExit(pid, exitCode, signal, usage) {
+  setImmediate(deliverExit, pid, exitCode, signal, usage);
+}
+
+function deliverExit(pid, exitCode, signal, usage) {
   const handle = handles.get(pid);
   if (handle === undefined) return;
   handles.delete(pid);
