@@ -77,6 +77,7 @@ const READ_BUDGET: usize = 1 << 20;
 const UV_POLL: c_int = 8; // uv_handle_type UV_POLL
 const UV_READABLE: c_int = 1;
 const UV_WRITABLE: c_int = 2;
+const UV_DISCONNECT: c_int = 4;
 
 type PollCb = unsafe extern "C" fn(*mut c_void, c_int, c_int);
 type CloseCb = unsafe extern "C" fn(*mut c_void);
@@ -419,8 +420,11 @@ impl Inner {
       Some(ch) => ch.writer().queued() > 0,
       None => false,
     };
-    let want =
-      (if self.reading.get() { UV_READABLE } else { 0 }) | (if queued { UV_WRITABLE } else { 0 });
+    let want = (if self.reading.get() {
+      UV_READABLE | UV_DISCONNECT
+    } else {
+      0
+    }) | (if queued { UV_WRITABLE } else { 0 });
     if want == self.events.get() {
       return;
     }
@@ -445,11 +449,12 @@ impl Inner {
       self.end(KIND_END, Errno(-status).to_uv() as f64);
       return;
     }
-    if events & UV_READABLE != 0 && self.reading.get() {
+    if events & (UV_READABLE | UV_DISCONNECT) != 0 && self.reading.get() {
+      let peer_closed = events & UV_DISCONNECT != 0;
       loop {
         let submitted = self.submitted();
         let end = match &mut *self.channel.borrow_mut() {
-          Some(ch) => ch.read(READ_BUDGET),
+          Some(ch) => ch.read(READ_BUDGET, peer_closed),
           None => return,
         };
         self.update_state();

@@ -246,7 +246,12 @@ impl Channel {
   /// Reads what the socket has, up to about `budget` bytes. Complete frames are then available
   /// from [`Channel::take_batch`]. Returns `Some` once reading is over for good; frames received
   /// before the end are still there to take.
-  pub fn read(&mut self, budget: usize) -> Option<ReadEnd> {
+  ///
+  /// A short read normally means the socket is drained (as libuv reasons), which saves the
+  /// `recvmsg` that would only say EAGAIN. When the peer has hung up (`peer_closed`, from
+  /// EPOLLRDHUP), reading goes on to the EOF instead, so that the end is seen in the same wakeup
+  /// as the last data, as libuv sees it.
+  pub fn read(&mut self, budget: usize, peer_closed: bool) -> Option<ReadEnd> {
     let mut total = 0;
     let mut fds = Vec::new();
     loop {
@@ -264,9 +269,9 @@ impl Channel {
         return Some(ReadEnd::Protocol(e));
       }
       total += n;
-      // A short read means the socket is drained (as libuv reasons), unless it stopped early
-      // because the chunk carried fds.
-      if (n < room && !got_fds) || total >= budget {
+      // A chunk that carried fds ends early, whatever is left behind it.
+      let drained = n < room && !got_fds && !peer_closed;
+      if drained || total >= budget {
         return None;
       }
     }

@@ -210,7 +210,7 @@ fn reads_to_eof_after_the_peer_is_gone() {
   let mut out = Vec::new();
   let mut frames = 0;
   let end = loop {
-    let end = ch.read(1 << 20);
+    let end = ch.read(1 << 20, false);
     while let Some(info) = ch.take_batch(&mut out) {
       frames += info.frames;
     }
@@ -223,13 +223,23 @@ fn reads_to_eof_after_the_peer_is_gone() {
 }
 
 #[test]
+fn after_a_hang_up_the_eof_comes_with_the_last_data() {
+  let (mut ch, mut peer) = pair();
+  peer.write_all(b"1\n2\n").unwrap();
+  drop(peer);
+  assert_eq!(ch.read(1 << 20, true), Some(ReadEnd::Eof));
+  let mut out = Vec::new();
+  assert_eq!(ch.take_batch(&mut out).unwrap().frames, 2);
+}
+
+#[test]
 fn read_stops_at_would_block() {
   let (mut ch, mut peer) = pair();
   peer.write_all(b"1\n2\n").unwrap();
-  assert_eq!(ch.read(1 << 20), None);
+  assert_eq!(ch.read(1 << 20, false), None);
   let mut out = Vec::new();
   assert_eq!(ch.take_batch(&mut out).unwrap().frames, 2);
-  assert_eq!(ch.read(1 << 20), None);
+  assert_eq!(ch.read(1 << 20, false), None);
   assert!(ch.take_batch(&mut out).is_none());
 }
 
@@ -239,7 +249,7 @@ fn protocol_error_is_reported() {
   peer.write_all(&adv(b"ok")).unwrap();
   peer.write_all(&[0xff, 0xff, 0xff, 0xf0]).unwrap();
   assert_eq!(
-    ch.read(1 << 20),
+    ch.read(1 << 20, false),
     Some(ReadEnd::Protocol(FrameError::TooLarge(0xffff_fff0)))
   );
   // The good frame before it is still delivered.
@@ -253,7 +263,7 @@ fn receives_fds_with_their_frames() {
   let file = devnull();
   send_with_fd(&peer, b"{\"cmd\":\"NODE_HANDLE\"}\n", file.as_raw_fd());
   (&peer).write_all(b"{\"after\":1}\n").unwrap();
-  assert_eq!(ch.read(1 << 20), None);
+  assert_eq!(ch.read(1 << 20, false), None);
   let mut out = Vec::new();
   let mut info = ch.take_batch(&mut out).unwrap();
   assert_eq!(info.frames, 2);
@@ -332,7 +342,7 @@ fn queued_fd_travels_with_its_frame_even_if_the_caller_closes_it() {
   let mut data = Vec::new();
   while data.len() < total {
     ch.flush().unwrap();
-    peer_ch.read(1 << 20);
+    peer_ch.read(1 << 20, false);
     while let Some(info) = peer_ch.take_batch(&mut out) {
       received.extend(info.fds);
       data.extend_from_slice(&out);
@@ -368,7 +378,7 @@ fn no_fd_leaks_over_many_passes() {
     for _ in 0..200 {
       ch.write(b"{\"cmd\":\"NODE_HANDLE\"}\n", Some(r.as_raw_fd()))
         .unwrap();
-      peer_ch.read(1 << 20);
+      peer_ch.read(1 << 20, false);
       let info = peer_ch.take_batch(&mut out).unwrap();
       assert_eq!(info.fds.len(), 1);
     }
