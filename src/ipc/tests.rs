@@ -39,6 +39,15 @@ fn send_with_fd(sock: &UnixStream, data: &[u8], fd: RawFd) {
 
 // ---- framing ---------------------------------------------------------------------------------
 
+/// `(frame index, raw fd)` of a batch's fds.
+fn paired(info: &BatchInfo) -> Vec<(usize, RawFd)> {
+  info
+    .fds
+    .iter()
+    .map(|(i, fd)| (*i, fd.as_raw_fd()))
+    .collect()
+}
+
 #[test]
 fn json_frames_split_anywhere() {
   let mut f = Framer::new(Mode::Json, 1024);
@@ -131,22 +140,14 @@ fn fds_pair_with_the_frame_their_chunk_starts() {
   f.push(b"4", vec![b]).unwrap(); // frame 4, incomplete for now
   let info = f.take(&mut out).unwrap();
   assert_eq!(info.frames, 4);
-  let got: Vec<_> = info
-    .fds
-    .iter()
-    .map(|(i, fd)| (*i, fd.as_raw_fd()))
-    .collect();
+  let got = paired(&info);
   assert_eq!(got, vec![(1, ia)]);
   // The chunk carrying c starts in the middle of frame 4 (not a libuv sender): c goes with the
   // next frame that starts, frame 5 (index 1 of the next batch).
   f.push(b"4", vec![c]).unwrap();
   f.push(b"\n5\n", vec![]).unwrap();
   let info = f.take(&mut out).unwrap();
-  let got: Vec<_> = info
-    .fds
-    .iter()
-    .map(|(i, fd)| (*i, fd.as_raw_fd()))
-    .collect();
+  let got = paired(&info);
   assert_eq!(got, vec![(0, ib), (1, ic)]);
   assert_eq!(out, b"44\n5\n");
 }
@@ -163,11 +164,7 @@ fn fds_pair_in_advanced_mode() {
   assert!(f.take(&mut out).unwrap().fds.is_empty());
   f.push(&second[3..], vec![]).unwrap();
   let info = f.take(&mut out).unwrap();
-  let got: Vec<_> = info
-    .fds
-    .iter()
-    .map(|(i, fd)| (*i, fd.as_raw_fd()))
-    .collect();
+  let got = paired(&info);
   assert_eq!(got, vec![(0, ia)]);
 }
 
