@@ -242,10 +242,9 @@ class ChannelHandle {
     }
     const end = this.state[S_SUBMITTED];
     if (this.state[S_SETTLED] >= end) {
-      // Went out at once: completes as Node's synchronous writes do.
-      for (let i = 0; i < callbacks.length; i++) {
-        if (callbacks[i] !== kNoCallback) process.nextTick(callbacks[i], null);
-      }
+      // Went out at once: completes as Node's synchronous writes do, on the next tick (one tick
+      // for the whole batch, in order).
+      process.nextTick(completeSync, callbacks, 0);
       return;
     }
     for (let i = 0; i < callbacks.length; i++) this.onasync();
@@ -333,6 +332,20 @@ function flushPending(channel) {
 
 function settle(channel) {
   channel._settle();
+}
+
+// Calls callbacks[from..] with null. If one throws, the rest still run, on a later tick.
+function completeSync(callbacks, from) {
+  for (let i = from; i < callbacks.length; i++) {
+    const callback = callbacks[i];
+    if (callback === kNoCallback) continue;
+    try {
+      callback(null);
+    } catch (err) {
+      if (i + 1 < callbacks.length) process.nextTick(completeSync, callbacks, i + 1);
+      throw err;
+    }
+  }
 }
 
 function completeAll(channel) {

@@ -33,6 +33,9 @@ pub const DEFAULT_MAX_FRAME: usize = 1 << 30;
 /// more per syscall is where batching starts.
 const READ_CHUNK: usize = 256 * 1024;
 
+/// Requested SO_SNDBUF of the parent's end (the kernel doubles it, within wmem_max).
+const SEND_BUFFER: libc::c_int = 1 << 20;
+
 /// Queued messages are appended to the last queued chunk while it is smaller than this, so that a
 /// flush needs few iovecs.
 const COALESCE_LIMIT: usize = 1 << 20;
@@ -219,6 +222,20 @@ pub struct Channel {
 impl Channel {
   /// Takes ownership of `sock`, which must be a non-blocking `AF_UNIX` stream socket.
   pub fn new(sock: OwnedFd, mode: Mode, max_frame: usize) -> Channel {
+    // On a Unix stream socket the sender's buffer bounds the bytes in flight. The default
+    // (~208 KiB) holds a few milliseconds of a busy stream; a larger one lets a child that reads in
+    // bursts keep up without us waiting for it. Best effort: the kernel caps it at wmem_max.
+    let size: libc::c_int = SEND_BUFFER;
+    // SAFETY: setsockopt with a pointer to a c_int of the right size.
+    unsafe {
+      libc::setsockopt(
+        sock.as_raw_fd(),
+        libc::SOL_SOCKET,
+        libc::SO_SNDBUF,
+        (&size as *const libc::c_int).cast(),
+        std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+      )
+    };
     Channel {
       sock,
       framer: Framer::new(mode, max_frame),
