@@ -91,5 +91,8 @@ test('json: a line that never ends is dropped at EOF without an error', () => {
 });
 
 test('json: invalid UTF-8 inside a valid line decodes as Node decodes it', () => {
-  differentialScript(parent(`printf '"a\\377b\\300\\200c"\\n{"k\\351":"\\342\\202"}\\n' >&3`));
+  // Only the channel's events are compared: when the child writes and exits at once, under load
+  // its 'exit' may still come before them here (see the report of the IPC work).
+  differentialScript(parent(`printf '"a\\377b\\300\\200c"\\n{"k\\351":"\\342\\202"}\\n' >&3`) +
+    `c.removeAllListeners('exit'); c.removeAllListeners('close');`);
 });
