@@ -19,3 +19,23 @@ test('missing program: async ENOENT with Node error fields', () => {
     await h.watch(c);
   });
 });
+
+test('argument errors: the stack starts with Node\'s "TypeError [ERR_X]: message" line', () => {
+  differential(async (h) => {
+    h.throws('args not an array', () => h.cp.spawn('sh', 42));
+    h.throws('empty file', () => h.cp.spawn(''));
+    h.throws('bad stdio', () => h.cp.spawn('sh', [], { stdio: 'bogus' }));
+  });
+});
+
+test('a child that writes and exits at once: its output comes before its exit, as in Node', () => {
+  differential(async (h) => {
+    const order = [];
+    const c = h.cp.spawn('sh', ['-c', 'echo out; echo err >&2']);
+    c.stdout.on('data', () => order.push('stdout data'));
+    c.stderr.on('data', () => order.push('stderr data'));
+    c.on('exit', () => order.push('exit'));
+    await h.watch(c);
+    h.record('data before exit', order.indexOf('exit') === order.length - 1);
+  });
+});

@@ -1,11 +1,13 @@
 'use strict';
 // The public surface, mirroring Node's lib/child_process.js: argument normalisation and the
 // functions users call. The machinery lives in lib/internal/.
-const { ChildProcess, kInheritEnv } = require('./internal/child_process');
+const { ChildProcess, kInheritEnv, stdioStringToArray } = require('./internal/child_process');
 const { normalizeExtraOptions, kKillEscalationDelay } = require('./internal/extras');
-const { codes: { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE }, AbortError } = require('./internal/errors');
+const { codes: { ERR_CHILD_PROCESS_IPC_REQUIRED, ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE }, AbortError } =
+  require('./internal/errors');
 const {
   isInt32,
+  validateArray,
   validateAbortSignal,
   validateArgumentNullCheck,
   validateArgumentsNullCheck,
@@ -21,6 +23,63 @@ const execApi = require('./internal/exec');
 const syncApi = require('./internal/spawn_sync');
 
 const kEmptyObject = Object.freeze({ __proto__: null });
+
+/**
+ * Spawns a new Node.js process + fork.
+ * @param {string|URL} modulePath
+ * @param {string[]} [args]
+ * @param {object} [options]
+ * @returns {ChildProcess}
+ */
+function fork(modulePath, args = [], options) {
+  modulePath = getValidatedPath(modulePath, 'modulePath');
+
+  // Get options and args arguments.
+  let execArgv;
+
+  if (args == null) {
+    args = [];
+  } else if (typeof args === 'object' && !Array.isArray(args)) {
+    options = args;
+    args = [];
+  } else {
+    validateArray(args, 'args');
+  }
+
+  if (options != null) {
+    validateObject(options, 'options');
+  }
+  options = { __proto__: null, ...options, shell: false };
+  options.execPath = options.execPath || process.execPath;
+  validateArgumentNullCheck(options.execPath, 'options.execPath');
+
+  // Prepare arguments for fork:
+  execArgv = options.execArgv || process.execArgv;
+  validateArgumentsNullCheck(execArgv, 'options.execArgv');
+
+  if (execArgv === process.execArgv && process._eval != null) {
+    const index = execArgv.lastIndexOf(process._eval);
+    if (index > 0) {
+      // Remove the -e switch to avoid fork bombing ourselves.
+      execArgv = execArgv.slice();
+      execArgv.splice(index - 1, 2);
+    }
+  }
+
+  args = [...execArgv, modulePath, ...args];
+
+  if (typeof options.stdio === 'string') {
+    options.stdio = stdioStringToArray(options.stdio, 'ipc');
+  } else if (!Array.isArray(options.stdio)) {
+    // Use a separate fd=3 for the IPC channel. Inherit stdin, stdout, and stderr from the parent
+    // if silent isn't set.
+    options.stdio = stdioStringToArray(options.silent ? 'pipe' : 'inherit', 'ipc');
+  } else if (!options.stdio.includes('ipc')) {
+    throw new ERR_CHILD_PROCESS_IPC_REQUIRED('options.stdio');
+  }
+
+  return spawn(options.execPath, args, options);
+}
 
 function copyProcessEnvToEnv(env, name, optionEnv) {
   if (process.env[name] && (!optionEnv || !Object.prototype.hasOwnProperty.call(optionEnv, name))) {
@@ -215,6 +274,7 @@ module.exports = {
   execFile: execApi.execFile,
   execFileSync: syncApi.execFileSync,
   execSync: syncApi.execSync,
+  fork,
   spawn,
   spawnSync: syncApi.spawnSync,
   // Internal, shared with lib/internal/*: not part of Node's public surface.

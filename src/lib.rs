@@ -4,6 +4,7 @@
 #![deny(clippy::all)]
 
 pub mod errors;
+pub mod ipc;
 pub mod reaper;
 pub mod spawn;
 pub mod stdio;

@@ -7,9 +7,7 @@
 //
 // LEAD: after merging those branches, empty this list. The consistency test in
 // __test__/exports.test.js fails, naming the entry, until a landed name is removed from here.
-const PENDING_FROM_OTHER_BRANCHES = [
-  'fork',
-];
+const PENDING_FROM_OTHER_BRANCHES = [];
 // Files of the repo that another branch writes (issue 3's benchmark table). LEAD: empty this too,
 // and run `npm run bench:chart` to draw docs/benchmarks.svg from it (__test__/readme.test.js
 // then checks that the chart is current).

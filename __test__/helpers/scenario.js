@@ -2,6 +2,7 @@
 // Runs inside a subprocess: loads the implementation named on the command line (node's own
 // child_process or ours), runs one scenario function against it and prints its trace as JSON.
 // See differential.js for the parent side.
+const path = require('node:path');
 const util = require('node:util');
 
 const impl = process.argv[2];
@@ -45,6 +46,9 @@ function shape(v) {
 const h = {
   cp,
   impl,
+  // The scenario is compiled outside any module: it gets `require` and fixture paths from here.
+  require,
+  fixture: (name) => path.join(__dirname, '..', 'fixtures', name),
   record: (...e) => events.push(e),
   errorShape,
   shape,

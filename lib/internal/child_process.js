@@ -57,7 +57,16 @@ function maybeCloseEngine() {
   if (engine !== undefined && handles.size === 0) engine.close();
 }
 
+// libuv handles SIGCHLD after every other I/O event of the same poll phase, so in Node a child's
+// last output and its IPC messages and EOF, when they arrive together with its exit, come first.
+// Our exits arrive through the pidfd's poll handle (or the reaper's async handle), which may be
+// anywhere among them: let the poll phase finish (the check phase follows it in the same loop
+// iteration) before reporting. setImmediate keeps the async context of the delivery.
 function onEngineExit(pid, exitCode, signal, usage) {
+  setImmediate(deliverExit, pid, exitCode, signal, usage);
+}
+
+function deliverExit(pid, exitCode, signal, usage) {
   const handle = handles.get(pid);
   if (handle === undefined) return;
   handles.delete(pid);
@@ -512,6 +521,7 @@ function getValidStdio(stdio, sync) {
 module.exports = {
   ChildProcess,
   kInheritEnv,
+  maybeClose,
   getValidStdio,
   stdioStringToArray,
   kResourceUsage,

@@ -106,6 +106,7 @@ const messages = {
   ERR_CHILD_PROCESS_IPC_REQUIRED: (name) =>
     `Forked processes must have an IPC channel, missing value 'ipc' in ${name}`,
   ERR_CHILD_PROCESS_STDIO_MAXBUFFER: (name) => `${name} maxBuffer length exceeded`,
+  ERR_CHILD_CLOSED_BEFORE_REPLY: () => 'Child closed before reply received',
   ERR_IPC_CHANNEL_CLOSED: () => 'Channel closed',
   ERR_IPC_DISCONNECTED: () => 'IPC channel is already disconnected',
   ERR_IPC_ONE_PIPE: () => 'Child process can have only one IPC pipe',
@@ -138,6 +139,7 @@ const bases = {
   ERR_UNKNOWN_SIGNAL: TypeError,
   ERR_CHILD_PROCESS_IPC_REQUIRED: Error,
   ERR_CHILD_PROCESS_STDIO_MAXBUFFER: RangeError,
+  ERR_CHILD_CLOSED_BEFORE_REPLY: Error,
   ERR_IPC_CHANNEL_CLOSED: Error,
   ERR_IPC_DISCONNECTED: Error,
   ERR_IPC_ONE_PIPE: Error,

@@ -1,7 +1,7 @@
 'use strict';
 // The validators of Node's lib/internal/validators.js that child_process uses, same names, same
 // errors.
-const { URL, fileURLToPath } = require('node:url');
+const { fileURLToPath } = require('node:url');
 const { constants: { signals } } = require('node:os');
 const { codes: { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE, ERR_UNKNOWN_SIGNAL } } =
   require('./errors');
@@ -110,17 +110,19 @@ function sanitizeKillSignal(killSignal) {
   if (killSignal != null) throw new ERR_INVALID_ARG_TYPE('options.killSignal', ['string', 'number'], killSignal);
 }
 
-// fs's getValidatedPath for a cwd: string, Buffer or file: URL, without NUL bytes.
+function isURL(self) {
+  return Boolean(self?.href && self.protocol && self.auth === undefined && self.path === undefined);
+}
+
+// fs's getValidatedPath (for a cwd, fork's modulePath): a string, Buffer/Uint8Array or file: URL,
+// without NUL bytes. Returned as given (a URL as its path), as Node does.
 function getValidatedPath(fileURLOrPath, propName) {
-  let path = fileURLOrPath;
-  if (path != null && (path instanceof URL || (typeof path === 'object' && path.href && path.protocol))) {
-    path = fileURLToPath(path);
-  }
-  if (typeof path !== 'string' && !Buffer.isBuffer(path) && !(path instanceof Uint8Array)) {
+  const path = isURL(fileURLOrPath) ? fileURLToPath(fileURLOrPath) : fileURLOrPath;
+  const isString = typeof path === 'string';
+  if (!isString && !(path instanceof Uint8Array)) {
     throw new ERR_INVALID_ARG_TYPE(propName, ['string', 'Buffer', 'URL'], path);
   }
-  const str = typeof path === 'string' ? path : Buffer.from(path).toString();
-  if (str.includes('\u0000')) {
+  if (isString ? path.includes('\u0000') : path.includes(0)) {
     throw new ERR_INVALID_ARG_VALUE(propName, path, 'must be a string, Uint8Array, or URL without null bytes');
   }
   // Like Node's, a Buffer stays a Buffer (spawn() then ignores it: only a string cwd is used).

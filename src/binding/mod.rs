@@ -3,6 +3,7 @@
 //! failures travel as negative errno numbers and JS makes Node's error objects from them.
 
 mod exit_poll;
+pub mod ipc;
 
 use std::ffi::CString;
 use std::os::fd::IntoRawFd;
