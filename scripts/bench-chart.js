@@ -41,7 +41,11 @@ function parseTables(markdown) {
       const cells = splitRow(lines[i]);
       const node = parseNumber(cells[index.node] ?? '');
       const ours = parseNumber(cells[index.ours] ?? '');
-      let ratio = parseNumber(cells[index.ratio] ?? '');
+      const ratioCell = (cells[index.ratio] ?? '').replace(/\*/g, '').trim();
+      // A ratio cell that states something else (the memory row's "0.98 MB vs node", where lower
+      // is better) is no speed ratio: leave that row out of a "higher is better" chart.
+      if (ratioCell !== '' && !/^[0-9.,]+\s*x$/.test(ratioCell)) continue;
+      let ratio = parseNumber(ratioCell);
       if (Number.isNaN(ratio) && node > 0) ratio = ours / node;
       if (!cells[index.scenario] || Number.isNaN(ratio)) continue;
       rows.push({ scenario: cells[index.scenario], unit: cells[index.unit], node: cells[index.node], ours: cells[index.ours], ratio });
