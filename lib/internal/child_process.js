@@ -143,8 +143,17 @@ class Process {
   }
 
   kill(signal) {
+    return this.#signal(binding.kill, signal);
+  }
+
+  // The killTree() extra: the child and all of its descendants.
+  killTree(signal) {
+    return this.#signal(binding.killTree, signal);
+  }
+
+  #signal(send, signal) {
     if (this.pid === 0) return UV_ESRCH;
-    const err = binding.kill(this.pid, signal);
+    const err = send(this.pid, signal);
     // ESRCH while the exit has not reached us yet: the reaper has already reaped the child and its
     // exit is on its way. For Node the child is still a zombie until then, and kill(2) on a zombie
     // succeeds, so report success as Node would.
@@ -380,14 +389,19 @@ function closePipes(stdio) {
 }
 
 ChildProcess.prototype.kill = function kill(sig) {
+  return signalChild(this, sig, 'kill');
+};
+
+// Node's kill(), shared with the killTree() extra: `method` is the Process handle's way to send.
+function signalChild(child, sig, method) {
   const signal = sig === 0 ? sig : convertToValidSignal(sig === undefined ? 'SIGTERM' : sig);
 
-  if (this._handle) {
-    const err = this._handle.kill(signal);
+  if (child._handle) {
+    const err = child._handle[method](signal);
     if (err === 0) {
       // Success.
-      this.killed = true;
-      maybeScheduleForceKill(this, signal);
+      child.killed = true;
+      maybeScheduleForceKill(child, signal);
       return true;
     }
     if (err === UV_ESRCH) {
@@ -397,13 +411,13 @@ ChildProcess.prototype.kill = function kill(sig) {
       throw new ErrnoException(err, 'kill');
     } else {
       // Other error, almost certainly EPERM.
-      this.emit('error', new ErrnoException(err, 'kill'));
+      child.emit('error', new ErrnoException(err, 'kill'));
     }
   }
 
   // Kill didn't succeed.
   return false;
-};
+}
 
 // The `killEscalationDelay` extra (lib/internal/extras.js): after a delivered catchable signal,
 // SIGKILL if the child is still alive after the delay.
@@ -526,5 +540,5 @@ module.exports = {
   stdioStringToArray,
   kResourceUsage,
   kKillEscalationDelay,
-  maybeScheduleForceKill,
+  signalChild,
 };

@@ -8,14 +8,12 @@
 //   methods         child.killTree([signal])   signal the child and all of its descendants
 //                   child.resourceUsage()      rusage of the exited child (undefined before exit)
 //   properties      child.exited               a promise of { exitCode, signalCode }
-const { constants: { signals, errno: errnoConstants } } = require('node:os');
+const { constants: { signals } } = require('node:os');
 
-const binding = require('../binding');
-const { ChildProcess, kResourceUsage, kKillEscalationDelay, maybeScheduleForceKill } = require('./child_process');
-const { ErrnoException, codes: { ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE } } = require('./errors');
-const { convertToValidSignal, validateBoolean } = require('./validators');
+const { ChildProcess, kResourceUsage, kKillEscalationDelay, signalChild } = require('./child_process');
+const { codes: { ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE } } = require('./errors');
+const { validateBoolean } = require('./validators');
 
-const UV_ESRCH = -errnoConstants.ESRCH;
 const kExited = Symbol('kExited');
 
 // Validates the extra spawn options and turns them into what the native spawn takes.
@@ -37,16 +35,7 @@ function normalizeExtraOptions(options) {
 }
 
 ChildProcess.prototype.killTree = function killTree(sig) {
-  const signal = sig === 0 ? sig : convertToValidSignal(sig === undefined ? 'SIGTERM' : sig);
-  if (this._handle === null || this.pid === undefined) return false;
-  const err = binding.killTree(this.pid, signal);
-  if (err === 0) {
-    this.killed = true;
-    maybeScheduleForceKill(this, signal);
-    return true;
-  }
-  if (err !== UV_ESRCH) this.emit('error', new ErrnoException(err, 'kill'));
-  return false;
+  return signalChild(this, sig, 'killTree');
 };
 
 ChildProcess.prototype.resourceUsage = function resourceUsage() {
@@ -85,4 +74,4 @@ Object.defineProperty(ChildProcess.prototype, 'exited', {
   },
 });
 
-module.exports = { normalizeExtraOptions, maybeScheduleForceKill, kKillEscalationDelay };
+module.exports = { normalizeExtraOptions, kKillEscalationDelay };
