@@ -54,12 +54,6 @@ pub fn dup_above(fd: RawFd, min: RawFd) -> Result<OwnedFd> {
   Ok(unsafe { OwnedFd::from_raw_fd(new) })
 }
 
-/// Whether `fd` is open in this process.
-pub fn is_open(fd: RawFd) -> bool {
-  // SAFETY: F_GETFD only queries.
-  unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
-}
-
 /// Number of open fds of this process (for leak tests).
 pub fn count_open_fds() -> usize {
   std::fs::read_dir("/proc/self/fd")

@@ -226,4 +226,4 @@ function genericNodeError(message, errorProperties) {
   return err;
 }
 
-module.exports = { codes, ErrnoException, AbortError, genericNodeError, determineSpecificType };
+module.exports = { codes, ErrnoException, AbortError, genericNodeError };

@@ -18,62 +18,17 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::ffi::{c_int, c_void, CStr};
+use std::ffi::{c_int, c_void};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::ptr;
 use std::rc::Rc;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use napi::sys;
 
 use crate::reaper::{self, Exit};
 
-type UvPollCb = unsafe extern "C" fn(handle: *mut c_void, status: c_int, events: c_int);
-type UvCloseCb = unsafe extern "C" fn(handle: *mut c_void);
-
-/// The few libuv entry points we need, resolved once per process.
-struct Uv {
-  poll_size: usize,
-  poll_init: unsafe extern "C" fn(*mut sys::uv_loop_s, *mut c_void, c_int) -> c_int,
-  poll_start: unsafe extern "C" fn(*mut c_void, c_int, UvPollCb) -> c_int,
-  poll_stop: unsafe extern "C" fn(*mut c_void) -> c_int,
-  close: unsafe extern "C" fn(*mut c_void, Option<UvCloseCb>),
-  uv_ref: unsafe extern "C" fn(*mut c_void),
-  uv_unref: unsafe extern "C" fn(*mut c_void),
-}
-
-const UV_POLL: c_int = 8; // uv_handle_type, stable since libuv 1.0
-const UV_READABLE: c_int = 1;
-
-fn uv() -> Option<&'static Uv> {
-  static UV: OnceLock<Option<Uv>> = OnceLock::new();
-  UV.get_or_init(|| {
-    unsafe fn sym<T: Copy>(name: &CStr) -> Option<T> {
-      // SAFETY: dlsym with RTLD_DEFAULT searches the process's global symbols (the node binary).
-      let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
-      if p.is_null() {
-        return None;
-      }
-      debug_assert_eq!(std::mem::size_of::<T>(), std::mem::size_of::<*mut c_void>());
-      // SAFETY: T is the matching extern "C" fn pointer type (checked by the caller's types).
-      Some(unsafe { std::mem::transmute_copy::<*mut c_void, T>(&p) })
-    }
-    // SAFETY: every type below is libuv's documented signature for that symbol.
-    unsafe {
-      let handle_size: unsafe extern "C" fn(c_int) -> usize = sym(c"uv_handle_size")?;
-      Some(Uv {
-        poll_size: handle_size(UV_POLL),
-        poll_init: sym(c"uv_poll_init")?,
-        poll_start: sym(c"uv_poll_start")?,
-        poll_stop: sym(c"uv_poll_stop")?,
-        close: sym(c"uv_close")?,
-        uv_ref: sym(c"uv_ref")?,
-        uv_unref: sym(c"uv_unref")?,
-      })
-    }
-  })
-  .as_ref()
-}
+use super::uv::{self as libuv, UV_READABLE};
 
 /// The per-env side: where exits are reported.
 pub struct Watcher {
@@ -106,7 +61,7 @@ impl PollChild {
 impl Watcher {
   /// `None` when libuv cannot be reached: use the reaper thread then.
   pub fn new(env: sys::napi_env, callback: sys::napi_value) -> Option<Rc<Watcher>> {
-    uv()?;
+    libuv::get()?;
     let mut uv_loop = ptr::null_mut();
     let mut callback_ref = ptr::null_mut();
     // SAFETY: called on the env's JS thread with a live function value.
@@ -137,7 +92,7 @@ impl Watcher {
   /// `resource` becomes the async resource of its exit callback, as a ProcessWrap is in Node.
   /// Returns false when the child must be watched by the reaper thread instead.
   pub fn watch(self: &Rc<Self>, pid: libc::pid_t, resource: sys::napi_value) -> bool {
-    let Some(uv) = uv() else { return false };
+    let Some(uv) = libuv::get() else { return false };
     if self.closed.get() {
       return false;
     }
@@ -155,7 +110,7 @@ impl Watcher {
         async_context = ptr::null_mut();
       }
     }
-    let words = uv.poll_size.div_ceil(8);
+    let words = uv.poll_layout.size().div_ceil(8);
     let child = Box::into_raw(Box::new(PollChild {
       handle: vec![0u64; words].into_boxed_slice(),
       pid,
@@ -185,7 +140,7 @@ impl Watcher {
 
   /// `child.ref()` / `child.unref()`. False when `pid` is not (or no longer) watched here.
   pub fn set_ref(&self, pid: libc::pid_t, refed: bool) -> bool {
-    let (Some(uv), Some(&child)) = (uv(), self.children.borrow().get(&pid)) else {
+    let (Some(uv), Some(&child)) = (libuv::get(), self.children.borrow().get(&pid)) else {
       return false;
     };
     // SAFETY: children only holds live, not yet closed handles.
@@ -269,7 +224,7 @@ unsafe extern "C" fn on_closed(handle: *mut c_void) {
 }
 
 unsafe extern "C" fn on_readable(handle: *mut c_void, status: c_int, _events: c_int) {
-  let Some(uv) = uv() else { return };
+  let Some(uv) = libuv::get() else { return };
   let child_ptr = *(handle as *mut *mut PollChild);
   let child = &mut *child_ptr;
   let pid = child.pid;
@@ -306,7 +261,7 @@ unsafe extern "C" fn on_env_cleanup(arg: *mut c_void) {
   let watcher = Rc::from_raw(arg as *const Watcher);
   watcher.closed.set(true);
   let children: Vec<_> = watcher.children.borrow_mut().drain().collect();
-  if let Some(uv) = uv() {
+  if let Some(uv) = libuv::get() {
     for (pid, child) in children {
       reaper::unregister_external(pid);
       let handle = (*child).handle_ptr();

@@ -25,7 +25,7 @@
 //! 100 µs of CPU per 65 answers; there is no spin while output is queued (a stream), nor on a
 //! single CPU. `CHILD_PROCESS_RS_IPC_SPIN_US` sets the budget (0 turns it off).
 
-use std::alloc::{alloc_zeroed, dealloc, Layout};
+use std::alloc::{alloc_zeroed, dealloc};
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_int, c_void};
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -37,6 +37,7 @@ use napi::bindgen_prelude::*;
 use napi::{sys, JsValue};
 use napi_derive::napi;
 
+use super::uv::{self as libuv, Uv, UV_DISCONNECT, UV_READABLE, UV_WRITABLE};
 use crate::errors::Errno;
 use crate::ipc::{self, Channel, FrameError, Mode, ReadEnd};
 
@@ -82,60 +83,6 @@ fn spin_budget() -> std::time::Duration {
 
 /// Bytes read per poll wakeup before the batch goes to JS and the loop gets a turn.
 const READ_BUDGET: usize = 1 << 20;
-
-const UV_POLL: c_int = 8; // uv_handle_type UV_POLL
-const UV_READABLE: c_int = 1;
-const UV_WRITABLE: c_int = 2;
-const UV_DISCONNECT: c_int = 4;
-
-type PollCb = unsafe extern "C" fn(*mut c_void, c_int, c_int);
-type CloseCb = unsafe extern "C" fn(*mut c_void);
-type PollInitFn = unsafe extern "C" fn(*mut sys::uv_loop_s, *mut c_void, c_int) -> c_int;
-type PollStartFn = unsafe extern "C" fn(*mut c_void, c_int, PollCb) -> c_int;
-type HandleFn = unsafe extern "C" fn(*mut c_void) -> c_int;
-type HandleVoidFn = unsafe extern "C" fn(*mut c_void);
-type CloseFn = unsafe extern "C" fn(*mut c_void, CloseCb);
-type HasRefFn = unsafe extern "C" fn(*const c_void) -> c_int;
-type HandleSizeFn = unsafe extern "C" fn(c_int) -> usize;
-
-/// The few libuv functions we need, taken from the running node binary. Resolved at run time,
-/// like napi-rs resolves `napi_*`, so that `cargo test` binaries link without libuv.
-struct Uv {
-  poll_init: PollInitFn,
-  poll_start: PollStartFn,
-  poll_stop: HandleFn,
-  close: CloseFn,
-  ref_: HandleVoidFn,
-  unref: HandleVoidFn,
-  has_ref: HasRefFn,
-  poll_layout: Layout,
-}
-
-fn uv() -> Option<&'static Uv> {
-  static UV: OnceLock<Option<Uv>> = OnceLock::new();
-  UV.get_or_init(|| {
-    // SAFETY: dlsym lookups; each symbol is transmuted to its documented libuv signature.
-    unsafe {
-      let sym = |name: &std::ffi::CStr| {
-        let p = libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr());
-        (!p.is_null()).then_some(p)
-      };
-      use std::mem::transmute;
-      let handle_size = transmute::<*mut c_void, HandleSizeFn>(sym(c"uv_handle_size")?);
-      Some(Uv {
-        poll_init: transmute::<*mut c_void, PollInitFn>(sym(c"uv_poll_init")?),
-        poll_start: transmute::<*mut c_void, PollStartFn>(sym(c"uv_poll_start")?),
-        poll_stop: transmute::<*mut c_void, HandleFn>(sym(c"uv_poll_stop")?),
-        close: transmute::<*mut c_void, CloseFn>(sym(c"uv_close")?),
-        ref_: transmute::<*mut c_void, HandleVoidFn>(sym(c"uv_ref")?),
-        unref: transmute::<*mut c_void, HandleVoidFn>(sym(c"uv_unref")?),
-        has_ref: transmute::<*mut c_void, HasRefFn>(sym(c"uv_has_ref")?),
-        poll_layout: Layout::from_size_align(handle_size(UV_POLL), 16).ok()?,
-      })
-    }
-  })
-  .as_ref()
-}
 
 /// Everything one channel needs, shared by the JS object and the poll handle (whose `data`
 /// holds one strong reference until its close callback).
@@ -194,7 +141,7 @@ impl IpcChannel {
     }
     // SAFETY: JS hands over an fd it owns and will not use again.
     let sock = unsafe { OwnedFd::from_raw_fd(fd) };
-    let uv = uv().ok_or_else(|| napi_err("libuv symbols not found in this process"))?;
+    let uv = libuv::get().ok_or_else(|| napi_err("libuv symbols not found in this process"))?;
     let raw_env = env.raw();
     let state_value = state.value().value;
     let mode = if advanced { Mode::Advanced } else { Mode::Json };
@@ -342,7 +289,7 @@ impl IpcChannel {
     let poll = self.inner.poll.get();
     if !poll.is_null() && !self.inner.closing.get() {
       // SAFETY: a live poll handle of this loop.
-      unsafe { (self.inner.uv.ref_)(poll) };
+      unsafe { (self.inner.uv.uv_ref)(poll) };
     }
   }
 
@@ -351,7 +298,7 @@ impl IpcChannel {
     let poll = self.inner.poll.get();
     if !poll.is_null() && !self.inner.closing.get() {
       // SAFETY: as in keep_alive.
-      unsafe { (self.inner.uv.unref)(poll) };
+      unsafe { (self.inner.uv.uv_unref)(poll) };
     }
   }
 
@@ -718,7 +665,7 @@ impl Inner {
       let poll = self.poll.get();
       if !poll.is_null() {
         // SAFETY: a live poll handle of this loop.
-        unsafe { (self.uv.unref)(poll) };
+        unsafe { (self.uv.uv_unref)(poll) };
       }
       self.update_poll();
     } else {
@@ -736,7 +683,7 @@ impl Inner {
       // SAFETY: a live poll handle; after uv_close libuv calls on_close exactly once.
       unsafe {
         (self.uv.poll_stop)(poll);
-        (self.uv.close)(poll, on_close);
+        (self.uv.close)(poll, Some(on_close));
       }
     }
     self.channel.borrow_mut().take();

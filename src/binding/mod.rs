@@ -4,6 +4,7 @@
 
 mod exit_poll;
 pub mod ipc;
+mod uv;
 
 use std::ffi::CString;
 use std::os::fd::IntoRawFd;
@@ -323,15 +324,6 @@ impl Engine {
 #[napi]
 pub fn kill(pid: i32, signal: i32) -> i32 {
   match reaper::send_signal(pid, signal) {
-    Ok(()) => 0,
-    Err(e) => e.to_uv(),
-  }
-}
-
-/// Signals the process group of `pid`. Returns 0 or a negative errno.
-#[napi]
-pub fn kill_group(pid: i32, signal: i32) -> i32 {
-  match reaper::kill_group(pid, signal) {
     Ok(()) => 0,
     Err(e) => e.to_uv(),
   }

@@ -278,25 +278,5 @@ fn kill(pid: libc::pid_t, sig: i32) -> Result<()> {
   cvt(unsafe { libc::kill(pid, sig) }).map(drop)
 }
 
-/// Signals the process group led by `pid` (a `detached` child is its own group leader).
-pub fn kill_group(pid: libc::pid_t, sig: i32) -> Result<()> {
-  kill(-pid, sig)
-}
-
-/// Whether the reaper thread is currently running (for tests of the idle exit).
-pub fn thread_running() -> bool {
-  reaper().map(|r| r.lock().thread_running).unwrap_or(false)
-}
-
-/// Number of children currently watched.
-pub fn watched() -> usize {
-  reaper()
-    .map(|r| {
-      let st = r.lock();
-      st.entries.len() + st.fallback.len()
-    })
-    .unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests;
