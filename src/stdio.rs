@@ -55,6 +55,7 @@ pub fn dup_above(fd: RawFd, min: RawFd) -> Result<OwnedFd> {
 }
 
 /// Number of open fds of this process (for leak tests).
+#[cfg(test)]
 pub fn count_open_fds() -> usize {
   std::fs::read_dir("/proc/self/fd")
     .map(|d| d.count().saturating_sub(1))
